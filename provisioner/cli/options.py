@@ -1,0 +1,33 @@
+"""Options shared by the commands that load a stack."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def stack_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """PATH, --target, --var, --var-file."""
+
+    @click.argument("path", default=".", type=click.Path())
+    @click.option("-t", "--target", help="Target to use (default: the default target or `local`).")
+    @click.option("--var", "cli_vars", multiple=True, metavar="NAME=VALUE",
+                  help="Set a variable (repeatable; highest precedence).")
+    @click.option("--var-file", "var_files", multiple=True, type=click.Path(),
+                  help="YAML file of NAME: VALUE variable settings (repeatable).")
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def load_stack(path: str, target: str | None, cli_vars: tuple[str, ...],
+               var_files: tuple[str, ...]):
+    """Load the stack the options describe (raises UserError with diagnostics)."""
+    from provisioner.stack.loader import Options, load
+
+    return load(path, Options(target=target, cli_vars=cli_vars, var_files=var_files))

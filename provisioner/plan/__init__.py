@@ -1,0 +1,1 @@
+"""Planning: the dependency graph, the diff of every resource, preflight, the frozen plan."""

@@ -1,0 +1,1 @@
+"""Renderers: turn documents (plans, diagnostics, graphs) into text; they never compute."""

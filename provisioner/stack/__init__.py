@@ -1,0 +1,1 @@
+"""The stack language: YAML with spans, templates, variables, targets, references."""

@@ -1,0 +1,332 @@
+"""A stack folder -> a `Stack`: files, includes, target, variables, templates, specs, references."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from provisioner.addresses import KEY_PATTERN, Address, SecretReference, find_secret_references
+from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
+from provisioner.errors import UserError
+from provisioner.specs import SPECS
+from provisioner.stack import nodes, references, variables
+from provisioner.stack.model import (
+    IncludedFile,
+    Resource,
+    Stack,
+    StackFile,
+    Target,
+)
+from provisioner.stack.nodes import Document
+from provisioner.stack.targets import LOCAL, TargetDecl, merge
+from provisioner.stack.templating import Renderer, render_tree
+from provisioner.stack.validation import validate
+
+STACK_FILE = "stack.yaml"
+_KEY_RE = re.compile(KEY_PATTERN)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line adds to the files: the target and variable values."""
+
+    target: str | None = None
+    cli_vars: Sequence[str] = ()
+    var_files: Sequence[str] = ()
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class _Raw:
+    """One resource as written: its value, and where each of its fields came from."""
+
+    value: Any
+    document: Document
+    prefix: tuple
+    overrides: list[tuple[Document, tuple]] = field(default_factory=list)
+
+    def span_of(self, path: tuple) -> Span:
+        for document, prefix in reversed(self.overrides):
+            if (*prefix, *path) in document.spans:
+                return document.span((*prefix, *path))
+        return self.document.span((*self.prefix, *path))
+
+    @property
+    def span(self) -> Span:
+        return self.document.span((*self.prefix, "<key>"))
+
+
+def find_stack_file(path: str | os.PathLike[str]) -> Path:
+    """PATH is a stack folder or its stack.yaml."""
+    candidate = Path(path)
+    if candidate.is_dir():
+        candidate = candidate / STACK_FILE
+    if not candidate.is_file():
+        raise UserError([error(f"no {STACK_FILE} found at '{path}'",
+                               hint="pass a stack folder or its stack.yaml")])
+    return candidate
+
+
+def load(path: str | os.PathLike[str], options: Options | None = None) -> Stack:
+    """Load and check a stack; raises UserError with every diagnostic found."""
+    options = options or Options()
+    loader = _Loader(find_stack_file(path), options)
+    stack = loader.run()
+    if stack is None or has_errors(loader.diagnostics):
+        raise UserError(sorted(loader.diagnostics, key=_order))
+    return stack
+
+
+def _order(d: Diagnostic) -> tuple:
+    return (d.span.file, d.span.line, d.span.column) if d.span else ("", 0, 0)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class _Loader:
+    def __init__(self, stack_file: Path, options: Options):
+        self.stack_file = stack_file
+        self.root = stack_file.parent
+        self.options = options
+        self.diagnostics: list[Diagnostic] = []
+
+    def run(self) -> Stack | None:
+        main = self._read(self.stack_file)
+        if main is None:
+            return None
+        head = {k: v for k, v in main.value.items() if k != "resources"}
+        decl, problems = validate(StackFile, head, main.span)
+        self.diagnostics += problems
+        if decl is None:
+            return None
+        documents = [main, *self._includes(decl.include, main)]
+        declared = self._declared_variables(documents)
+        target_name, target_decl = self._target(decl.targets, main)
+        raws = self._resources(documents)
+        self._apply_overrides(raws, target_name, target_decl, main)
+        values = self._variables(declared, target_name, target_decl, main)
+        if has_errors(self.diagnostics):
+            return None
+        renderer = Renderer(values, target_name, self.options.environ)
+        resources = self._specs(raws, renderer)
+        if has_errors(self.diagnostics):
+            return None
+        self.diagnostics += references.cycles(resources)
+        return Stack(
+            name=decl.stack,
+            root=self.root,
+            stack_file=_display(self.stack_file),
+            target=Target(target_name, target_decl.workspace, target_decl.state),
+            variables=values,
+            resources=dict(sorted(resources.items())),
+            secret_references=self._secrets(raws, resources),
+        )
+
+    def _read(self, path: Path, *, required: bool = True) -> Document | None:
+        document, problems = nodes.read(str(path), _display(path))
+        self.diagnostics += problems
+        if document is None:
+            return None
+        if document.value is None:
+            if required:
+                self.diagnostics.append(error("the stack file is empty", document.span(()),
+                                              hint="start with `stack: <name>`"))
+                return None
+            document.value = {}
+        if not isinstance(document.value, dict):
+            self.diagnostics.append(error(
+                f"expected a mapping at the top of the file, got a "
+                f"{type(document.value).__name__}", document.span(())))
+            return None
+        return document
+
+    def _includes(self, patterns: list[str], main: Document) -> list[Document]:
+        documents = []
+        seen = {self.stack_file.resolve()}
+        for index, pattern in enumerate(patterns):
+            matches = sorted(glob.glob(str(self.root / pattern), recursive=True))
+            if not matches:
+                self.diagnostics.append(error(f"include '{pattern}' matches no file",
+                                              main.span(("include", index))))
+            for match in matches:
+                path = Path(match)
+                if path.resolve() in seen or not path.is_file():
+                    continue
+                seen.add(path.resolve())
+                document = self._read(path, required=False)
+                if document is not None:
+                    _, problems = validate(IncludedFile, document.value, document.span)
+                    self.diagnostics += problems
+                    if not problems:
+                        documents.append(document)
+        return documents
+
+    def _declared_variables(self, documents: list[Document]) -> dict:
+        declared: dict[str, tuple[Any, Span]] = {}
+        for document in documents:
+            for name, value in (document.value.get("variables") or {}).items():
+                span = document.span(("variables", name, "<key>"))
+                if name in declared:
+                    self.diagnostics.append(error(
+                        f"variable '{name}' is declared twice (also at {declared[name][1]})",
+                        span))
+                    continue
+                decl, problems = validate(variables.VariableDecl, value or {},
+                                          lambda p, n=name, d=document:
+                                          d.span(("variables", n, *p)))
+                self.diagnostics += problems
+                if decl is not None:
+                    declared[name] = (decl, span)
+        return declared
+
+    def _target(self, targets: dict[str, TargetDecl], main: Document) -> tuple[str, TargetDecl]:
+        defaults = [name for name, t in targets.items() if t.default]
+        if len(defaults) > 1:
+            self.diagnostics.append(error(
+                f"more than one target is the default: {', '.join(defaults)}",
+                main.span(("targets", defaults[1], "default"))))
+        wanted = self.options.target or (defaults[0] if defaults else LOCAL)
+        if wanted in targets:
+            return wanted, targets[wanted]
+        if wanted == LOCAL:
+            return LOCAL, TargetDecl()
+        self.diagnostics.append(error(
+            f"unknown target '{wanted}'", main.span(("targets",)),
+            hint=did_you_mean(wanted, [*targets, LOCAL])
+            or f"targets: {', '.join(sorted({*targets, LOCAL}))}"))
+        return wanted, TargetDecl()
+
+    def _resources(self, documents: list[Document]) -> dict[Address, _Raw]:
+        raws: dict[Address, _Raw] = {}
+        for document in documents:
+            section = document.value.get("resources")
+            if section is None:
+                continue
+            if not isinstance(section, dict):
+                self.diagnostics.append(error("`resources` must be a mapping of kinds",
+                                              document.span(("resources",))))
+                continue
+            for kind, entries in section.items():
+                for address, raw in self._entries(kind, entries, document, ("resources",)):
+                    if address in raws:
+                        self.diagnostics.append(error(
+                            f"resource '{address}' is defined twice (first at {raws[address].span})",
+                            raw.span))
+                    else:
+                        raws[address] = raw
+        return raws
+
+    def _entries(self, kind: str, entries: Any, document: Document, prefix: tuple):
+        here = (*prefix, kind)
+        if kind not in SPECS:
+            self.diagnostics.append(error(f"unknown resource kind '{kind}'",
+                                          document.span((*here, "<key>")),
+                                          hint=did_you_mean(kind, SPECS)))
+            return
+        if entries is None:
+            return
+        if not isinstance(entries, dict):
+            self.diagnostics.append(error(f"`{kind}` must map resource keys to their fields",
+                                          document.span(here)))
+            return
+        for key, value in entries.items():
+            if not _KEY_RE.fullmatch(key):
+                self.diagnostics.append(error(
+                    f"invalid resource key '{key}'", document.span((*here, key, "<key>")),
+                    hint="keys use letters, digits, '_' and '-'"))
+                continue
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                self.diagnostics.append(error(f"resource '{kind}.{key}' must be a mapping",
+                                              document.span((*here, key))))
+                continue
+            yield Address(kind, key), _Raw(value, document, (*here, key))
+
+    def _apply_overrides(self, raws: dict[Address, _Raw], name: str, target: TargetDecl,
+                         main: Document) -> None:
+        prefix = ("targets", name, "resources")
+        for kind, entries in target.resources.items():
+            for address, override in self._entries(kind, entries, main, prefix):
+                if address in raws:
+                    base = raws[address]
+                    base.value = merge(base.value, override.value)
+                    base.overrides.append((main, override.prefix))
+                else:
+                    raws[address] = override
+
+    def _variables(self, declared: dict, name: str, target: TargetDecl, main: Document
+                   ) -> dict[str, Any]:
+        assignments = [
+            variables.Assignment(k, v, f"target '{name}'",
+                                 main.span(("targets", name, "variables", k, "<key>")))
+            for k, v in target.variables.items()
+        ]
+        assignments += variables.from_environment(self.options.environ)
+        for var_file in self.options.var_files:
+            assignments += self._var_file(var_file)
+        for text in self.options.cli_vars:
+            try:
+                var_name, value = variables.parse_cli_var(text)
+            except ValueError as exc:
+                self.diagnostics.append(error(f"--var: {exc}"))
+                continue
+            assignments.append(variables.Assignment(var_name, value, "--var", from_text=True))
+        values, problems = variables.resolve(declared, assignments)
+        self.diagnostics += problems
+        return values
+
+    def _var_file(self, path: str) -> list[variables.Assignment]:
+        document, problems = nodes.read(path, path)
+        self.diagnostics += problems
+        if document is None:
+            return []
+        if not isinstance(document.value, dict):
+            self.diagnostics.append(error("a --var-file must be a mapping of NAME: VALUE",
+                                          document.span(())))
+            return []
+        return [variables.Assignment(k, v, f"--var-file {path}", document.span((k, "<key>")))
+                for k, v in document.value.items()]
+
+    def _specs(self, raws: dict[Address, _Raw], renderer: Renderer) -> dict[Address, Resource]:
+        resources: dict[Address, Resource] = {}
+        rendered_values: dict[Address, Any] = {}
+        for address, raw in raws.items():
+            rendered, problems = render_tree(raw.value, renderer)
+            self.diagnostics += [d.at(raw.span_of(p)) for p, d in problems]
+            spec_cls = SPECS[address.kind]
+            spec, problems = validate(spec_cls, rendered, raw.span_of, what=str(address))
+            self.diagnostics += problems
+            if spec is not None:
+                rendered_values[address] = rendered
+                resources[address] = Resource(address, spec.with_default_name(address.key),
+                                              raw.span)
+        for address, resource in list(resources.items()):
+            raw = raws[address]
+            deps, problems = references.dependencies(rendered_values[address], raw.span_of,
+                                                     raws)
+            self.diagnostics += problems
+            spans = {p: raw.span_of(p) for p, _ in references.strings(rendered_values[address])}
+            resources[address] = Resource(address, resource.spec, resource.span, tuple(deps),
+                                          spans)
+        return resources
+
+    def _secrets(self, raws: dict[Address, _Raw], resources: dict[Address, Resource]
+                 ) -> dict[SecretReference, tuple[Span, ...]]:
+        found: dict[SecretReference, list[Span]] = {}
+        for address in resources:
+            raw = raws[address]
+            for path, text in references.strings(raw.value):
+                for secret in find_secret_references(text):
+                    found.setdefault(secret, []).append(raw.span_of(path))
+        return {s: tuple(spans) for s, spans in sorted(found.items())}

@@ -1,0 +1,144 @@
+"""YAML text -> plain values plus the file:line:col of every node; duplicate keys are errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from provisioner.diagnostics import Diagnostic, Span, error
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+"""A stack file is hand-written config; anything larger is a mistake, not a stack."""
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One parsed file: its value and where each node of it (by path) came from."""
+
+    file: str
+    value: Any
+    spans: dict[Path, Span] = field(default_factory=dict)
+
+    def span(self, path: Path) -> Span:
+        """The closest known span: the node itself, else its nearest ancestor."""
+        while path not in self.spans and path:
+            path = path[:-1]
+        return self.spans.get(path, Span(self.file, 1, 1))
+
+
+class _SpanBuilder:
+    def __init__(self, file: str):
+        self.file = file
+        self.spans: dict[Path, Span] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self._constructor = yaml.SafeLoader("")
+
+    def span(self, node: yaml.Node) -> Span:
+        mark = node.start_mark
+        return Span(self.file, mark.line + 1, mark.column + 1)
+
+    def build(self, node: yaml.Node, path: Path) -> Any:
+        self.spans[path] = self.span(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value  # dates stay as written; specs decide what they mean
+        return self._constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if key in seen:
+                first = self.span(seen[key])
+                self.diagnostics.append(error(
+                    f"duplicate key '{key}' (first defined at line {first.line})",
+                    self.span(key_node),
+                    hint="YAML keeps only one of them silently elsewhere; here it is an error",
+                ))
+            seen[key] = key_node
+        self._constructor.flatten_mapping(node)  # resolves `<<: *anchor` merges
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.diagnostics.append(error("mapping keys must be plain strings",
+                                              self.span(key_node)))
+                continue
+            key = self._scalar(key_node)
+            if key is None or isinstance(key, bool | list | dict):
+                self.diagnostics.append(error(f"invalid key '{key_node.value}'",
+                                              self.span(key_node)))
+                continue
+            key = str(key)
+            child = (*path, key)
+            result[key] = self.build(value_node, child)
+            self.spans[(*child, "<key>")] = self.span(key_node)
+        return result
+
+
+def parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse one YAML document. Returns None and diagnostics when it cannot be read."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        hint = ("indent with spaces: YAML does not allow tabs"
+                if "'\\t'" in problem else None)
+        return None, [error(f"invalid YAML: {problem}", span, hint=hint)]
+    except yaml.YAMLError as exc:
+        return None, [error(f"invalid YAML: {exc}", Span(file, 1, 1))]
+    if node is None:
+        return Document(file, None), []
+    builder = _SpanBuilder(file)
+    try:
+        value = builder.build(node, ())
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
+        return None, [error(f"invalid YAML: {exc.problem}", span)]
+    except RecursionError:
+        return None, [error("invalid YAML: nesting too deep", builder.span(node))]
+    return Document(file, value, builder.spans), builder.diagnostics
+
+
+def read(path: str, display: str) -> tuple[Document | None, list[Diagnostic]]:
+    """Read and parse a file, turning unreadable, oversized or binary files into diagnostics."""
+    start = Span(display, 1, 1)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, [error(f"cannot read file: {exc.strerror}", start)]
+    if len(data) > MAX_FILE_BYTES:
+        return None, [error(
+            f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", start,
+            hint="a stack file is configuration; split it with `include:`",
+        )]
+    if b"\0" in data:
+        return None, [error("file is binary, not YAML text", _offset_span(data, data.index(b"\0"),
+                                                                         display))]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [error("file is not UTF-8 text", _offset_span(data, exc.start, display))]
+    return parse(text, display)
+
+
+def _offset_span(data: bytes, offset: int, file: str) -> Span:
+    before = data[:offset]
+    line = before.count(b"\n") + 1
+    column = offset - (before.rfind(b"\n") + 1) + 1
+    return Span(file, line, column)

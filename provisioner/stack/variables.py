@@ -1,0 +1,124 @@
+"""Stack variables: declarations, the sources of their values, and the precedence among them.
+
+Precedence, lowest first: the declaration's `default`, the target's `variables:`,
+`PROVISIONER_VAR_<name>` environment variables, `--var-file` files (in order), `--var k=v`
+options (in order). Values from the environment and `--var` are text, converted by the
+declared type.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field
+
+from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error
+from provisioner.specs.base import Spec
+
+ENV_PREFIX = "PROVISIONER_VAR_"
+VariableType = Literal["string", "number", "bool", "list", "map"]
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "number": (int, float), "bool": (bool,), "list": (list,), "map": (dict,),
+}
+
+
+class VariableDecl(Spec):
+    """A declared variable: `variables: {catalog: {default: main, description: ...}}`."""
+
+    description: str | None = Field(None, description="What the variable is for.")
+    type: VariableType | None = Field(
+        None, description="string, number, bool, list or map; inferred from the default if unset."
+    )
+    default: Any = Field(None, description="Value used when no other source sets one.")
+    required: bool = Field(False, description="Fail when no source sets a value.")
+
+    @property
+    def resolved_type(self) -> str:
+        if self.type:
+            return self.type
+        for name, types in _PYTHON_TYPES.items():
+            if isinstance(self.default, types) and not (name == "number"
+                                                         and isinstance(self.default, bool)):
+                return name
+        return "string"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One value for one variable, and where it came from (for error messages)."""
+
+    name: str
+    value: Any
+    source: str
+    span: Span | None = None
+    from_text: bool = False
+
+
+def parse_cli_var(text: str) -> tuple[str, str]:
+    """`--var k=v` -> (k, v); raises ValueError naming the problem."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise ValueError(f"'{text}' is not of the form NAME=VALUE")
+    return name.strip(), value
+
+
+def from_environment(environ: Mapping[str, str]) -> list[Assignment]:
+    return [Assignment(k[len(ENV_PREFIX):], v, f"environment variable {k}", from_text=True)
+            for k, v in sorted(environ.items()) if k.startswith(ENV_PREFIX)]
+
+
+def resolve(
+    declared: Mapping[str, tuple[VariableDecl, Span]],
+    assignments: list[Assignment],
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """Apply assignments in precedence order (lowest first) and check every variable."""
+    values: dict[str, Any] = {name: decl.default for name, (decl, _) in declared.items()
+                              if decl.default is not None}
+    diagnostics: list[Diagnostic] = []
+    for item in assignments:
+        if item.name not in declared:
+            if item.source.startswith("environment"):
+                continue  # CI environments export variables for many stacks at once
+            diagnostics.append(error(
+                f"variable '{item.name}' is not declared (set by {item.source})", item.span,
+                hint=did_you_mean(item.name, declared) or "declare it under `variables:`",
+            ))
+            continue
+        decl, decl_span = declared[item.name]
+        value, problem = _convert(item.value, decl.resolved_type, item.from_text)
+        if problem:
+            diagnostics.append(error(
+                f"variable '{item.name}' from {item.source}: {problem}", item.span or decl_span))
+            continue
+        values[item.name] = value
+    for name, (decl, span) in declared.items():
+        if name not in values:
+            if decl.required:
+                diagnostics.append(error(
+                    f"variable '{name}' is required but has no value", span,
+                    hint=f"set it with --var {name}=VALUE, {ENV_PREFIX}{name}, or a target",
+                ))
+            else:
+                values[name] = None
+    return values, diagnostics
+
+
+def _convert(value: Any, kind: str, from_text: bool) -> tuple[Any, str | None]:
+    written = value
+    if from_text and kind != "string":
+        try:
+            value = yaml.safe_load(value) if kind != "map" else json.loads(value)
+        except (yaml.YAMLError, json.JSONDecodeError):
+            return written, f"'{written}' is not a valid {kind}"
+    if kind == "string" and isinstance(value, int | float | bool):
+        return str(value), None
+    wrong_bool = kind == "number" and isinstance(value, bool)
+    if wrong_bool or not isinstance(value, _PYTHON_TYPES[kind]):
+        if from_text:
+            return written, f"'{written}' is not a valid {kind}"
+        return value, f"expected a {kind}, got {type(value).__name__} {value!r}"
+    return value, None

@@ -1,0 +1,44 @@
+"""Each string renders on its own; secret references are not Jinja."""
+
+from __future__ import annotations
+
+from provisioner.stack.templating import Renderer, render_tree
+
+
+def renderer(**variables):
+    return Renderer(variables, "prod", {"HOME": "/home/me"})
+
+
+def test_variables_target_and_environment_are_in_scope():
+    r = renderer(catalog="main")
+    assert r.render("{{ var.catalog }}.rag.{{ target }}-{{ target.name }}")[0] == "main.rag.prod-prod"
+    assert r.render("{{ env.HOME }}")[0] == "/home/me"
+
+
+def test_secret_references_pass_through_untouched():
+    r = renderer(scope="s")
+    value = "{{secrets/llm-keys/openai}}"
+    assert r.render(value) == (value, None)
+    assert r.render("{{ var.scope }}:{{ secrets/a/b }}")[0] == "s:{{ secrets/a/b }}"
+
+
+def test_undefined_variable_is_an_error_with_a_suggestion():
+    _, problem = renderer(catalog="main").render("{{ var.catlog }}")
+    assert problem.summary == "undefined template value 'var.catlog'"
+    assert problem.hint == "did you mean 'catalog'?"
+
+
+def test_unknown_name_and_syntax_errors_are_diagnostics():
+    assert "undefined template name 'vars'" in renderer().render("{{ vars.x }}")[1].summary
+    assert "syntax" in renderer().render("{{ var.x")[1].summary
+
+
+def test_templates_return_strings_so_types_come_from_the_spec():
+    assert renderer(n=5).render("{{ var.n }}")[0] == "5"
+    assert renderer(code="00").render("{{ var.code }}")[0] == "00"
+
+
+def test_render_tree_reports_the_path_of_each_failing_string():
+    value, problems = render_tree({"a": ["ok", "{{ var.nope }}"]}, renderer())
+    assert value == {"a": ["ok", "{{ var.nope }}"]}
+    assert [path for path, _ in problems] == [("a", 1)]
