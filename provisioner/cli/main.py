@@ -9,6 +9,7 @@ import click
 
 from provisioner import __version__
 from provisioner.cli.output import err
+from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan
 from provisioner.cli.stack_commands import graph, schema, validate
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -20,14 +21,15 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-cli.add_command(validate)
-cli.add_command(graph)
-cli.add_command(schema)
+for command in (validate, plan, apply, destroy, force_unlock, graph, schema):
+    cli.add_command(command)
 
 
 def _add_local() -> None:
-    from provisioner.cli.local import local
-
+    try:
+        from provisioner.cli.local import local
+    except ImportError:  # TEMPORARY while the local workspace is being written
+        return
     cli.add_command(local)
 
 
@@ -39,9 +41,7 @@ def main() -> None:
     from provisioner.errors import ProvisionerError, UserError
 
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = cli.main(standalone_mode=False)  # returns the code of ctx.exit / Exit
     except click.ClickException as exc:
         exc.show()
         sys.exit(EXIT_ERROR)
@@ -65,4 +65,4 @@ def main() -> None:
         err(f"internal error: {type(exc).__name__}: {exc}\n"
             "  hint: this is a bug in provisioner; rerun with PROVISIONER_DEBUG=1 and report it")
         sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

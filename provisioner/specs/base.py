@@ -7,12 +7,16 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from provisioner.addresses import has_reference
+from provisioner.errors import InternalError
 
 
 class Spec(BaseModel):
     """Strict base: an unknown field is an error (with a did-you-mean from the loader)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False)
+    # `coerce_numbers_to_str`: YAML reads `version: 1` as a number where the API wants a string.
+    # `hide_input_in_errors`: a plaintext key written in the wrong field must not reach a log.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False,
+                              coerce_numbers_to_str=True, hide_input_in_errors=True)
 
     def to_api(self) -> dict[str, Any]:
         """The REST JSON shape: only fields the stack set, by their API names."""
@@ -20,6 +24,8 @@ class Spec(BaseModel):
 
 
 class Lifecycle(Spec):
+    """How the engine may treat this resource, beyond matching its fields."""
+
     prevent_destroy: bool = Field(
         False, description="Refuse any plan that would delete or replace this resource."
     )
@@ -33,8 +39,8 @@ class Lifecycle(Spec):
 class Permission(Spec):
     """One access-control entry: exactly one principal and a permission level."""
 
-    user_name: str | None = None
-    group_name: str | None = None
+    user_name: str | None = Field(None, description="A user's email address.")
+    group_name: str | None = Field(None, description="A workspace or account group's name.")
     service_principal_name: str | None = Field(
         None, description="The service principal's application id."
     )
@@ -68,13 +74,27 @@ class ResourceSpec(Spec):
 
     KIND: ClassVar[str]
     ATTRIBUTES: ClassVar[dict[str, str]] = {"name": "The resource's name in the workspace."}
+    NAME_DEFAULTS_TO_KEY: ClassVar[bool] = True
+    """False for kinds whose name must be written (Unity Catalog three-part names)."""
 
     name: str | None = Field(None, description="Name in the workspace; defaults to the key.")
-    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    lifecycle: Lifecycle = Field(
+        default_factory=Lifecycle, description="Protection and ignore rules for this resource."
+    )
     depends_on: list[str] = Field(
         default_factory=list,
         description="Addresses (`<kind>.<key>`) that must be applied before this resource.",
     )
+
+    def api_fields(self) -> dict[str, Any]:
+        """`to_api()` without what only the engine reads: lifecycle, depends_on, permissions
+        (permissions go through their own API). Create bodies start here, so a name is due."""
+        body = self.to_api()
+        if body.get("name") is None:
+            raise InternalError(f"{type(self).__name__} has no name: call with_default_name()")
+        for field in ("lifecycle", "depends_on", "permissions"):
+            body.pop(field, None)
+        return body
 
     def with_default_name(self, key: str) -> ResourceSpec:
         """The name defaults to the resource's key."""

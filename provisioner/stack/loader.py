@@ -305,12 +305,13 @@ class _Loader:
             rendered, problems = render_tree(raw.value, renderer)
             self.diagnostics += [d.at(raw.span_of(p)) for p, d in problems]
             spec_cls = SPECS[address.kind]
+            if spec_cls.NAME_DEFAULTS_TO_KEY and "name" not in rendered:
+                rendered = {"name": address.key, **rendered}  # checked like a written name
             spec, problems = validate(spec_cls, rendered, raw.span_of, what=str(address))
             self.diagnostics += problems
             if spec is not None:
                 rendered_values[address] = rendered
-                resources[address] = Resource(address, spec.with_default_name(address.key),
-                                              raw.span)
+                resources[address] = Resource(address, spec, raw.span)
         for address, resource in list(resources.items()):
             raw = raws[address]
             deps, problems = references.dependencies(rendered_values[address], raw.span_of,

@@ -16,7 +16,7 @@ def stack_schema() -> dict[str, Any]:
     schema = StackFile.model_json_schema(mode="validation")
     _allow_templates(schema)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
-            "title": "provisioner stack", **schema}
+            **schema, "title": "provisioner stack"}
 
 
 def _allow_templates(node: Any) -> None:
@@ -24,7 +24,7 @@ def _allow_templates(node: Any) -> None:
     if isinstance(node, dict):
         for value in node.values():
             _allow_templates(value)
-        if node.get("type") in _NON_STRING:
+        if isinstance(node.get("type"), str) and node["type"] in _NON_STRING:
             scalar = {k: node.pop(k) for k in list(node)
                       if k in ("type", "minimum", "maximum", "exclusiveMinimum",
                                "exclusiveMaximum", "multipleOf")}

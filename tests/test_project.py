@@ -1,0 +1,50 @@
+"""Project-wide checks: layer contracts, committed schemas, start-up imports, registries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("databricks", "mlflow", "langchain")
+
+
+def test_import_linter_contracts_hold():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run([str(lint_imports), "--no-cache"], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: " in result.stdout and " broken" in result.stdout
+
+
+def test_committed_stack_schema_is_fresh():
+    from provisioner.stack.schema import stack_schema
+
+    committed = json.loads((ROOT / "schemas" / "stack.schema.json").read_text())
+    assert committed == stack_schema(), (
+        "schemas/stack.schema.json is stale: regenerate it with\n"
+        "  provisioner schema stack > schemas/stack.schema.json")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["validate", "stacks/rag-assistant"]])
+def test_help_and_validate_do_not_import_heavy_packages(argv):
+    probe = ("import runpy, sys\n"
+             f"sys.argv = ['provisioner', *{argv!r}]\n"
+             "try:\n    runpy.run_module('provisioner', run_name='__main__')\n"
+             "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+             f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r})\n"
+             "print(heavy)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_example_stack_names_the_schema():
+    for stack_file in sorted((ROOT / "stacks").glob("*/stack.yaml")):
+        first = stack_file.read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../../schemas/stack.schema.json"
