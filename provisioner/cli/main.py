@@ -8,9 +8,10 @@ import sys
 import click
 
 from provisioner import __version__
-from provisioner.cli.output import err
 from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan
+from provisioner.cli.output import err
 from provisioner.cli.stack_commands import graph, schema, validate
+from provisioner.cli.state_commands import refresh, state
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
@@ -21,7 +22,7 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-for command in (validate, plan, apply, destroy, force_unlock, graph, schema):
+for command in (validate, plan, apply, destroy, refresh, state, force_unlock, graph, schema):
     cli.add_command(command)
 
 
@@ -37,32 +38,37 @@ _add_local()
 
 
 def main() -> None:
-    """Run the CLI; user errors print diagnostics and exit 1, never a traceback."""
+    sys.exit(run(sys.argv[1:]))
+
+
+def run(argv: list[str]) -> int:
+    """Run one command and return its exit code; user errors print diagnostics, never a
+    traceback. Tests call this in-process."""
     from provisioner.errors import ProvisionerError, UserError
 
     try:
-        code = cli.main(standalone_mode=False)  # returns the code of ctx.exit / Exit
+        code = cli.main(argv, prog_name="provisioner", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     except click.exceptions.Abort:
         err("Aborted.")
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     except UserError as exc:
         from provisioner.render.diagnostics import text
 
         err(text(exc.diagnostics))
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     except ProvisionerError as exc:
         err(f"error: {exc}")
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         err("Interrupted.")
-        sys.exit(130)
+        return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("PROVISIONER_DEBUG"):
             raise
         err(f"internal error: {type(exc).__name__}: {exc}\n"
             "  hint: this is a bug in provisioner; rerun with PROVISIONER_DEBUG=1 and report it")
-        sys.exit(EXIT_ERROR)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+        return EXIT_ERROR
+    return code if isinstance(code, int) else EXIT_OK

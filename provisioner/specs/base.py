@@ -104,3 +104,8 @@ class ResourceSpec(Spec):
 def skip_if_reference(value: Any) -> bool:
     """Format checks skip values that still hold `${...}`: they are checked once resolved."""
     return has_reference(value)
+
+
+class StackPath:
+    """Marks a string field as a path relative to the stack folder (`Annotated[str,
+    StackPath()]`): the loader checks that the file exists and reports the field's line."""

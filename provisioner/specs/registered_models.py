@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from provisioner.specs.base import Lifecycle, Spec, skip_if_reference
+from provisioner.specs.base import Lifecycle, Spec, StackPath, skip_if_reference
 from provisioner.specs.fields import TagMap, UcName, UcNamedSpec
 
 TypeName = Literal["boolean", "integer", "long", "float", "double", "string", "binary",
@@ -115,7 +115,7 @@ def _relative_path(value: str) -> str:
     return value
 
 
-RelativePath = Annotated[str, AfterValidator(_relative_path)]
+RelativePath = Annotated[str, AfterValidator(_relative_path), StackPath()]
 
 
 def _python_file(value: str) -> str:

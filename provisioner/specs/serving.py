@@ -13,7 +13,7 @@ from provisioner.specs.gateway import AiGatewayConfig, RateLimit
 from provisioner.specs.providers import ExternalModel
 
 if TYPE_CHECKING:
-    from provisioner.specs.serving_endpoints import ServingEndpointSpec
+    pass
 
 WorkloadType = Literal[
     "CPU", "CPU_MEDIUM", "CPU_LARGE", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE", "GPU_XLARGE",

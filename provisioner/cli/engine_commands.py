@@ -1,0 +1,165 @@
+"""Commands that talk to a workspace: plan, apply, destroy, refresh, force-unlock."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from provisioner.cli.options import load_stack, stack_options
+from provisioner.cli.output import err, out
+
+DEFAULT_PARALLELISM = 16
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option("--parallelism", default=DEFAULT_PARALLELISM, show_default=True,
+                  type=click.IntRange(1, 256), help="Concurrent workspace requests.")
+    @click.option("--only", multiple=True, metavar="ADDRESS",
+                  help="Limit to these addresses and what they depend on (repeatable).")
+    @click.option("--lock-timeout", default=0.0, type=float, show_default=True,
+                  help="Seconds to wait for a lock held by another run.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+@click.command()
+@stack_options
+@engine_options
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Save the plan (JSON) for `provisioner apply PLANFILE`.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 with no changes, 2 with changes, 1 on error.")
+@click.option("--destroy", is_flag=True, help="Plan the destruction of every resource.")
+def plan(path, target, cli_vars, var_files, parallelism, only, lock_timeout, out_file, fmt,
+         detailed_exitcode, destroy) -> None:
+    """Show, field by field, what apply would change."""
+    from provisioner.cli.session import open_session
+    from provisioner.cli.workflow import make_plan
+
+    stack = load_stack(path, target, cli_vars, var_files)
+    with open_session(stack, parallelism=parallelism) as session:
+        result = make_plan(session, parallelism=parallelism, destroy=destroy, only=only)
+    document = result.planned.plan.to_document()
+    _print_plan(document, fmt)
+    if out_file:
+        Path(out_file).write_text(json.dumps(document, indent=2) + "\n")
+        err(f"Saved the plan to {out_file}; apply it with: provisioner apply {out_file}")
+    if detailed_exitcode and result.planned.plan.has_changes:
+        raise click.exceptions.Exit(2)
+
+
+@click.command()
+@stack_options
+@engine_options
+@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+def apply(path, target, cli_vars, var_files, parallelism, only, lock_timeout,
+          auto_approve) -> None:
+    """Make the workspace match the stack (PATH), or apply a saved plan (PLANFILE)."""
+    if Path(path).is_file() and Path(path).suffix == ".json":
+        _apply_saved(path, target, cli_vars, var_files, parallelism, lock_timeout)
+        return
+    _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
+         destroy=False)
+
+
+@click.command()
+@stack_options
+@engine_options
+@click.option("--auto-approve", is_flag=True, help="Destroy without asking (for CI).")
+def destroy(path, target, cli_vars, var_files, parallelism, only, lock_timeout,
+            auto_approve) -> None:
+    """Delete every resource of the stack, in reverse dependency order."""
+    _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
+         destroy=True)
+
+
+def _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
+         *, destroy: bool) -> None:
+    from provisioner.cli.session import open_session
+    from provisioner.cli.workflow import make_plan
+
+    stack = load_stack(path, target, cli_vars, var_files)
+    if not auto_approve and not sys.stdin.isatty():
+        raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
+                               "without confirmation")
+    with open_session(stack, parallelism=parallelism) as session, \
+            session.store.locked("destroy" if destroy else "apply", lock_timeout):
+        result = make_plan(session, parallelism=parallelism, destroy=destroy, only=only)
+        document = result.planned.plan.to_document()
+        _print_plan(document, "text")
+        if not result.planned.plan.has_changes:
+            return
+        if not auto_approve and not click.confirm("Apply these changes?", err=True):
+            raise click.exceptions.Abort()
+        _execute(session, result, parallelism)
+
+
+def _apply_saved(plan_file, target, cli_vars, var_files, parallelism, lock_timeout) -> None:
+    """Apply exactly a reviewed plan; refuse if the workspace, state or stack moved since."""
+    from provisioner.cli.saved_plans import check_unchanged, read_plan
+    from provisioner.cli.session import open_session
+    from provisioner.cli.workflow import make_plan
+
+    saved = read_plan(plan_file)
+    stack = load_stack(saved.stack_path, target or saved.target, cli_vars, var_files)
+    with open_session(stack, parallelism=parallelism) as session, \
+            session.store.locked("apply", lock_timeout):
+        result = make_plan(session, parallelism=parallelism,
+                           destroy=saved.operation == "destroy")
+        check_unchanged(saved, result.planned.plan, plan_file)
+        if not result.planned.plan.has_changes:
+            out("No changes. The workspace matches the stack.")
+            return
+        _execute(session, result, parallelism)
+
+
+def _execute(session, result, parallelism: int) -> None:
+    from provisioner.apply.events import Summary
+    from provisioner.cli.workflow import apply_plan
+    from provisioner.render.progress import LiveProgress, PlainProgress
+
+    summary = Summary()
+    if sys.stderr.isatty():
+        with LiveProgress() as view:
+            failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
+                                  parallelism=parallelism)
+    else:
+        plain = PlainProgress(err)
+        failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
+                              parallelism=parallelism)
+    out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
+        f"{summary.failed} failed, {summary.skipped} skipped.")
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+def _print_plan(document: dict, fmt: str) -> None:
+    if fmt == "json":
+        out(json.dumps(document, indent=2))
+        return
+    from provisioner.render.plan_text import render
+
+    out(render(document, color=sys.stdout.isatty()))
+
+
+@click.command("force-unlock")
+@click.argument("lock_id")
+@stack_options
+def force_unlock(lock_id, path, target, cli_vars, var_files) -> None:
+    """Remove a lock left by a run that died (check first that none is running)."""
+    from provisioner.cli.session import open_session
+
+    stack = load_stack(path, target, cli_vars, var_files)
+    with open_session(stack, parallelism=1) as session:
+        holder = session.store.force_unlock(lock_id)
+    out(f"Removed the lock {holder.describe()}.")

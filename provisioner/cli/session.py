@@ -1,0 +1,91 @@
+"""Everything a command needs to talk to a target: the client, the state store, and — for the
+`local` target — the embedded local workspace it starts and stops."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from provisioner.stack.model import Stack
+from provisioner.state.store import StateStore
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+LOCAL_TOKEN = "local"
+LOCAL_SETTINGS_ENV = "PROVISIONER_LOCAL_SETTINGS"
+"""JSON settings for the embedded local workspace (delays, faults): for tests and benchmarks."""
+GITIGNORE = "# Written by provisioner: state, locks and the local workspace.\n*\n"
+
+
+def provisioner_dir(stack: Stack) -> Path:
+    """`.provisioner/` beside stack.yaml, or $PROVISIONER_DIR; it ignores itself in git."""
+    directory = Path(os.environ.get("PROVISIONER_DIR") or stack.root / ".provisioner")
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(GITIGNORE)
+    return directory
+
+
+@dataclass
+class Session:
+    stack: Stack
+    client: WorkspaceClient
+    store: StateStore
+    local: Any = None  # the LocalWorkspace serving the `local` target, when it is one
+
+    @property
+    def is_local(self) -> bool:
+        return self.local is not None
+
+    def close(self) -> None:
+        if self.local is not None:
+            self.local.stop()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_session(stack: Stack, *, parallelism: int) -> Session:
+    from provisioner.workspace.client import WorkspaceAuth, connect
+
+    directory = provisioner_dir(stack)
+    local = None
+    if stack.target.is_local:
+        from provisioner.local import LocalWorkspace, Settings
+
+        configured = os.environ.get(LOCAL_SETTINGS_ENV)
+        settings = Settings.model_validate_json(configured) if configured else None
+        local = LocalWorkspace(directory / "local", settings=settings)
+        auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
+    else:
+        workspace = stack.target.workspace
+        auth = WorkspaceAuth(host=workspace and workspace.host,
+                             profile=workspace and workspace.profile,
+                             auth_type=workspace and workspace.auth_type)
+    try:
+        client = connect(auth, parallelism=parallelism)
+        store = StateStore(_backend(stack, directory, client), stack.name, stack.target.name)
+    except BaseException:
+        if local is not None:
+            local.stop()
+        raise
+    return Session(stack, client, store, local)
+
+
+def _backend(stack: Stack, directory: Path, client: WorkspaceClient):
+    from provisioner.stack.targets import STATE_WORKSPACE_PREFIX
+    from provisioner.state.local import LocalBackend
+
+    if stack.target.state.startswith(STATE_WORKSPACE_PREFIX):
+        from provisioner.state.workspace_files import WorkspaceFilesBackend
+
+        return WorkspaceFilesBackend(client, stack.target.state[len(STATE_WORKSPACE_PREFIX):],
+                                     stack.target.name)
+    return LocalBackend(directory / "state", stack.target.name)

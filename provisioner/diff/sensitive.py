@@ -1,0 +1,60 @@
+"""Sensitive values: hashed for storage and comparison, masked for display.
+
+A value is sensitive when a `Sensitive` rule selects it (environment variables that are not
+`{{secrets/...}}` references) or its field name ends in `_plaintext`, whatever the kind.
+
+Hash scheme: `sha256:<hex>` of the value's canonical JSON, unsalted, so a plan, the state and a
+later plan compare without sharing a key. It hides a value from whoever reads a plan or a state
+file; it does not stop someone guessing a short value and checking the guess. Plaintext API
+keys are long random strings, out of reach of guessing; anything short that must stay secret
+belongs in a `{{secrets/scope/key}}` reference, which is never a sensitive value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from provisioner.diff.normalize import canonical_json
+from provisioner.diff.rules import FieldPath, Rules
+
+HASH_PREFIX = "sha256:"
+MASK = "(sensitive)"
+_HASHED = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def hash_value(value: Any) -> str:
+    """`sha256:<hex>`; a value already hashed is returned as is, so re-hashing state is safe."""
+    if isinstance(value, str) and _HASHED.fullmatch(value):
+        return value
+    return HASH_PREFIX + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def is_sensitive_path(path: FieldPath, rules: Rules, value: Any = None) -> bool:
+    """True when a value at `path` is hidden; without `value`, whether it may be."""
+    rule = rules.sensitive(path)
+    return rule is not None and rule.hides(value)
+
+
+def hash_sensitive(value: Any, rules: Rules, at: FieldPath = ()) -> Any:
+    """`value` (found at path `at`) with each sensitive value replaced by its hash."""
+    return _replace(value, rules, at, hash_value)
+
+
+def mask(value: Any, rules: Rules, at: FieldPath = ()) -> Any:
+    """`value` (found at path `at`) with each sensitive value replaced by `(sensitive)`."""
+    return _replace(value, rules, at, lambda _: MASK)
+
+
+def _replace(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
+    if value is None:
+        return None
+    if is_sensitive_path(at, rules, value):
+        return hide(value)
+    if isinstance(value, dict):
+        return {k: _replace(v, rules, (*at, k), hide) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(v, rules, (*at, i), hide) for i, v in enumerate(value)]
+    return value

@@ -1,0 +1,1 @@
+"""One handler per kind: spec -> request, response -> diffable document, field rules, calls."""

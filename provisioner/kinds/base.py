@@ -1,0 +1,73 @@
+"""The contract every kind handler keeps, and the values it hands to the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from provisioner.diff.rules import Rules
+    from provisioner.diff.three_way import FieldChange
+    from provisioner.specs.base import ResourceSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What the workspace says of one resource now, in the handler's diffable shape."""
+
+    name: str
+    document: dict[str, Any]
+    id: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    ready: bool = True
+    status: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Something that must exist before this resource can be applied (checked in preflight)."""
+
+    kind: str
+    """A handler's `provides` value (e.g. "serving_endpoint"), or "model_version"."""
+    name: str
+    path: tuple = ()
+    detail: str = ""
+
+
+Progress = Callable[[str], None]
+"""Handlers report what they are waiting for (e.g. "IN_PROGRESS") through this."""
+
+
+class Handler(Protocol):
+    """A kind's behaviour. One API call per create/update step; waiting only in `wait`."""
+
+    kind: ClassVar[str]
+    provides: ClassVar[str]
+    """What a Requirement calls this kind's resources, e.g. "serving_endpoint"."""
+    rules: ClassVar[Rules]
+    ready_timeout: ClassVar[float]
+    """Seconds to wait for readiness, suited to the real service."""
+
+    def desired(self, spec: ResourceSpec) -> dict[str, Any]:
+        """The spec as the document the engine diffs and stores (REST JSON shape)."""
+
+    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+        """The live resource, or None when the workspace has none of that name."""
+
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None: ...
+
+    def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
+               changes: tuple[FieldChange, ...]) -> None:
+        """Send only the calls whose part changed."""
+
+    def delete(self, client: WorkspaceClient, live: Live) -> None: ...
+
+    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+             progress: Progress) -> Live:
+        """Poll until ready; raise on failure or timeout. Never deletes anything."""
+
+    def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
+        """What preflight must find in the workspace or in the plan."""

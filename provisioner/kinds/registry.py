@@ -1,0 +1,36 @@
+"""Kind -> handler: the one list the engine consults (kept equal to `specs.SPECS` by a test)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from provisioner.kinds.base import Handler, Requirement
+from provisioner.kinds.serving_endpoints import ServingEndpointHandler
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+HANDLERS: dict[str, Handler] = {
+    "serving_endpoints": ServingEndpointHandler("serving_endpoints"),
+    "external_models": ServingEndpointHandler("external_models"),
+    "foundation_models": ServingEndpointHandler("foundation_models"),
+}
+
+
+def handler_for(kind: str) -> Handler:
+    return HANDLERS[kind]
+
+
+def all_kinds() -> list[str]:
+    return list(HANDLERS)
+
+
+def exists(client: WorkspaceClient, requirement: Requirement) -> bool:
+    """Whether a requirement is met in the workspace, asked of the kind that provides it."""
+    from provisioner.workspace.api import model_versions
+
+    if requirement.kind == "model_version":
+        name, _, version = requirement.name.rpartition("/")
+        return model_versions.exists(client, name, version)
+    provider = next(h for h in HANDLERS.values() if h.provides == requirement.kind)
+    return provider.read(client, requirement.name) is not None

@@ -1,0 +1,202 @@
+"""Serving endpoints — custom, external and foundation models — and the two short forms that
+compile to them (`external_models`, `foundation_models`), each keeping its own address.
+
+Reference: serving-endpoints.md. The diffable document is the create body with `config`'s
+fields lifted to the top (as the stack writes them) plus `permissions`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from provisioner.diff.rules import (
+    AtomicList,
+    Immutable,
+    InputOnly,
+    KeyedList,
+    Rules,
+    Sensitive,
+    ServerDefault,
+)
+from provisioner.errors import ApiError
+from provisioner.kinds.base import Live, Progress, Requirement
+from provisioner.kinds.waiting import poll
+from provisioner.specs.serving_endpoints import CONFIG_FIELDS
+from provisioner.workspace.api import serving_endpoints as api
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from provisioner.diff.three_way import FieldChange
+    from provisioner.specs.serving import EndpointSpec
+
+PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+SERVER_FIELDS = ("ai_gateway", "tags", "route_optimized", "description",
+                 "email_notifications", "telemetry_config")
+"""Top-level fields GET returns as they were set (others are input-only)."""
+
+
+def default_entity_name(entity: dict[str, Any]) -> str | None:
+    """The name the service gives an unnamed served entity (reference §2.3)."""
+    external = entity.get("external_model")
+    if external and external.get("name"):
+        return str(external["name"]).replace(".", "-").replace(":", "-")
+    name = entity.get("entity_name") or entity.get("model_name")
+    version = entity.get("entity_version") or entity.get("model_version")
+    if name and version:
+        return f"{str(name).split('.')[-1]}-{version}"
+    return None
+
+
+def default_routes(document: dict[str, Any]) -> dict[str, Any] | None:
+    """One entity and no routes: the service routes 100 % to it (reference §3)."""
+    entities = document.get("served_entities") or document.get("served_models") or []
+    if len(entities) != 1 or not entities[0].get("name"):
+        return None
+    name = entities[0]["name"]
+    return {"routes": [{"served_entity_name": name, "served_model_name": name,
+                        "traffic_percentage": 100}]}
+
+
+RULES = Rules((
+    Immutable("name", reason="the name identifies the endpoint"),
+    Immutable("route_optimized", reason="route optimization can only be set at creation"),
+    Immutable("description", reason="the API has no call that changes the description"),
+    Immutable("auto_capture_config.catalog_name",
+              reason="inference table location cannot change once enabled"),
+    Immutable("auto_capture_config.schema_name",
+              reason="inference table location cannot change once enabled"),
+    Immutable("auto_capture_config.table_name_prefix",
+              reason="inference table location cannot change once enabled"),
+    KeyedList("served_entities", keys=("name",), reason="served entities are named"),
+    KeyedList("served_models", keys=("name",), reason="served models are named"),
+    ServerDefault("served_entities[*].name", compute=default_entity_name,
+                  reason="the service names unnamed entities after their model"),
+    ServerDefault("served_models[*].name", compute=default_entity_name,
+                  reason="the service names unnamed models after their model"),
+    ServerDefault("traffic_config", compute=default_routes,
+                  reason="with one entity the service routes 100 % to it"),
+    ServerDefault("route_optimized", values=(False,), reason="GET returns false when unset"),
+    ServerDefault("description", values=("",), reason="GET returns \"\" when unset"),
+    KeyedList("traffic_config.routes", keys=("served_entity_name",),
+              reason="routes are keyed by the entity they send traffic to"),
+    KeyedList("tags", keys=("key",), reason="tags are keyed"),
+    KeyedList("permissions", keys=PRINCIPALS, reason="one entry per principal"),
+    AtomicList("ai_gateway.rate_limits", reason="the AI gateway is replaced whole"),
+    InputOnly("budget_policy_id", reason="GET never returns budget_policy_id"),
+    InputOnly("rate_limits", reason="deprecated top-level rate limits are not returned by GET"),
+    InputOnly("served_entities[*].burst_scaling_enabled",
+              reason="GET does not return burst_scaling_enabled"),
+    Sensitive("served_entities[*].environment_vars.*", unless_secret_reference=True,
+              reason="environment variables that are not secret references hold plaintext"),
+))
+
+
+class ServingEndpointHandler:
+    """One handler class for the three endpoint kinds: only the spec's compile step differs."""
+
+    provides: ClassVar[str] = "serving_endpoint"
+    rules: ClassVar[Rules] = RULES
+    ready_timeout: ClassVar[float] = 45 * 60.0  # the CLI waits 35 min, Terraform 45
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def desired(self, spec: EndpointSpec) -> dict[str, Any]:
+        endpoint = spec.to_serving_endpoint()
+        body = endpoint.create_body()
+        document = {"name": body.pop("name"), **body.pop("config", {}), **body}
+        if endpoint.permissions is not None:
+            document["permissions"] = [
+                {**dict([p.principal]), "permission_level": p.level}
+                for p in endpoint.permissions]
+        return document
+
+    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+        found = api.get(client, name)
+        if found is None:
+            return None
+        config = found.get("pending_config") or found.get("config") or {}
+        document: dict[str, Any] = {"name": found["name"]}
+        document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
+        document |= {f: found[f] for f in SERVER_FIELDS if f in found}
+        document["permissions"] = _direct_grants(api.get_permissions(client, found["id"]))
+        state = found.get("state") or {}
+        return Live(
+            name=found["name"], id=found.get("id"), document=document,
+            outputs={"name": found["name"], "id": found.get("id"),
+                     "url": found.get("endpoint_url")
+                     or f"{client.config.host}/serving-endpoints/{found['name']}/invocations"},
+            ready=(state.get("ready") == "READY"
+                   and state.get("config_update") == "NOT_UPDATING"),
+            status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}")
+
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
+        body = {k: v for k, v in desired.items() if k != "permissions"}
+        config = {f: body.pop(f) for f in CONFIG_FIELDS if f in body}
+        created = api.create(client, {**body, **({"config": config} if config else {})})
+        if "permissions" in desired:
+            api.set_permissions(client, created["id"], desired["permissions"])
+
+    def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
+               changes: tuple[FieldChange, ...]) -> None:
+        """Only the calls whose part changed, in the Databricks CLI's order."""
+        changed = {c.path[0] for c in changes}
+        name = live.name
+        if "tags" in changed:
+            wanted = {t["key"]: t.get("value") for t in desired.get("tags", [])}
+            current = {t["key"]: t.get("value") for t in live.document.get("tags", [])}
+            api.patch_tags(client, name,
+                           [{"key": k, "value": v} for k, v in wanted.items()
+                            if current.get(k, object()) != v],
+                           [k for k in current if k not in wanted])
+        if "ai_gateway" in changed:
+            api.put_ai_gateway(client, name, desired.get("ai_gateway", {}))
+        if changed & set(CONFIG_FIELDS):
+            api.update_config(client, name, {f: desired[f] for f in CONFIG_FIELDS
+                                             if f in desired})
+        if "email_notifications" in changed:
+            api.patch_notifications(client, name, desired.get("email_notifications", {}))
+        if "permissions" in changed:
+            api.set_permissions(client, live.id, desired.get("permissions", []))
+
+    def delete(self, client: WorkspaceClient, live: Live) -> None:
+        api.delete(client, live.name)
+
+    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+             progress: Progress) -> Live:
+        """Ready means READY and NOT_UPDATING (the SDK's waiter checks only the second)."""
+
+        def read() -> Live:
+            live = self.read(client, name)
+            if live is None:
+                raise ApiError(f"endpoint '{name}' disappeared while waiting for it",
+                               code="RESOURCE_DOES_NOT_EXIST", status=404)
+            if live.status.endswith(("UPDATE_FAILED", "UPDATE_CANCELED")):
+                raise ApiError(f"endpoint '{name}' update ended {live.status.split('/')[1]}",
+                               code=live.status.split("/")[1])
+            return live
+
+        return poll(read, lambda live: live.ready, timeout=timeout,
+                    what=f"endpoint '{name}' to be ready",
+                    progress=lambda live: progress(live.status))
+
+    def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
+        found = []
+        for index, entity in enumerate(desired.get("served_entities") or []):
+            if entity.get("entity_name") and entity.get("entity_version"):
+                found.append(Requirement(
+                    "model_version", f"{entity['entity_name']}/{entity['entity_version']}",
+                    ("served_entities", index, "entity_name")))
+        return found
+
+
+def _direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ACL entries set on the endpoint itself, in the shape `set_permissions` takes."""
+    grants = []
+    for entry in permissions.get("access_control_list", []):
+        principal = {k: entry[k] for k in PRINCIPALS if k in entry}
+        for permission in entry.get("all_permissions", []):
+            if not permission.get("inherited"):
+                grants.append({**principal, "permission_level": permission["permission_level"]})
+    return grants

@@ -1,0 +1,212 @@
+"""Build a plan: read live state concurrently, then diff each resource (a pure step)."""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from provisioner.addresses import Address, format_field_path
+from provisioner.diagnostics import Diagnostic, error
+from provisioner.diff import sensitive
+from provisioner.diff.three_way import FieldChange, diff, drift
+from provisioner.kinds.base import Live
+from provisioner.kinds.registry import handler_for
+from provisioner.operations import Action, Reason
+from provisioner.plan.model import FieldDiff, Plan, ResourceChange
+from provisioner.plan.resolve import UNKNOWN, resolve
+from provisioner.stack.model import Resource, Stack
+from provisioner.state.model import ResourceState, State
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """One thing to read: a resource of the stack or one only the state remembers."""
+
+    address: Address
+    name: str
+
+
+def subjects(stack: Stack, state: State) -> list[Subject]:
+    found = {a: Subject(a, _static_name(r)) for a, r in stack.resources.items()}
+    for text, remembered in state.resources.items():
+        address = Address.parse(text)
+        if address not in found or found[address].name == UNKNOWN:
+            found[address] = Subject(address, remembered.name)
+    return [s for s in found.values() if s.name != UNKNOWN]
+
+
+def read_live(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
+              ) -> dict[Address, Live | None]:
+    """Read every subject concurrently; the result maps each address to its live value."""
+    items = list(items)
+
+    def read(subject: Subject) -> Live | None:
+        return handler_for(subject.address.kind).read(client, subject.name)
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        return dict(zip((s.address for s in items), pool.map(read, items), strict=True))
+
+
+def _static_name(resource: Resource) -> str:
+    name = resolve(resource.name, {})
+    return name if isinstance(name, str) else UNKNOWN
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan plus what apply needs that a plan document must not hold: the desired documents
+    with plaintext values and with references unresolved (apply resolves them as it goes)."""
+
+    plan: Plan
+    desired: dict[Address, dict[str, Any]]
+
+
+def build_plan(
+    stack: Stack,
+    state: State,
+    live: Mapping[Address, Live | None],
+    *,
+    destroy: bool = False,
+    only: Iterable[Address] = (),
+) -> Planned:
+    """Diff every resource. Pure: the same inputs always give the same plan."""
+    selected = _closure(stack, set(only)) if only else None
+    builder = _Builder(stack, state, live)
+    if not destroy:
+        for address in _order(stack):
+            if selected is None or address in selected:
+                builder.resource(stack.resources[address])
+    for text, remembered in state.resources.items():
+        address = Address.parse(text)
+        in_stack = address in stack.resources and not destroy
+        if not in_stack and (selected is None or address in selected):
+            builder.orphan(address, remembered, destroy)
+    changes = tuple(sorted(builder.changes, key=lambda c: c.address))
+    plan = Plan(stack.name, str(stack.root), stack.target.name, state.lineage, state.serial,
+                changes, "destroy" if destroy else "apply", tuple(builder.diagnostics))
+    return Planned(plan, builder.desired)
+
+
+def _order(stack: Stack) -> list[Address]:
+    sorter = graphlib.TopologicalSorter(
+        {a: {d.address for d in r.dependencies} for a, r in stack.resources.items()})
+    return list(sorter.static_order())
+
+
+def _closure(stack: Stack, roots: set[Address]) -> set[Address]:
+    """The addresses asked for and everything they depend on."""
+    found: set[Address] = set()
+    pending = list(roots)
+    while pending:
+        address = pending.pop()
+        if address in found:
+            continue
+        found.add(address)
+        if address in stack.resources:
+            pending += [d.address for d in stack.resources[address].dependencies]
+    return found
+
+
+class _Builder:
+    def __init__(self, stack: Stack, state: State, live: Mapping[Address, Live | None]):
+        self.stack = stack
+        self.state = state
+        self.live = live
+        self.outputs: dict[Address, dict[str, Any]] = {
+            Address.parse(a): dict(r.outputs) for a, r in state.resources.items()}
+        self.changes: list[ResourceChange] = []
+        self.desired: dict[Address, dict[str, Any]] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def resource(self, resource: Resource) -> None:
+        address = resource.address
+        handler = handler_for(address.kind)
+        raw = handler.desired(resource.spec)
+        desired = resolve(raw, self.outputs)
+        live = self.live.get(address)
+        remembered = self.state.resources.get(str(address))
+        last_applied = remembered.last_applied if remembered else None
+        ignore = tuple(resource.spec.lifecycle.ignore_changes)
+        location = f"{resource.span.file}:{resource.span.line}"
+        depends = tuple(sorted({str(d.address) for d in resource.dependencies}))
+        common = dict(address=str(address), kind=address.kind, name=_name(desired, resource),
+                      after=sensitive.mask(desired, handler.rules),
+                      desired_hash=sensitive.hash_value(
+                          sensitive.hash_sensitive(desired, handler.rules)),
+                      location=location, depends_on=depends)
+        if live is None:
+            reason = Reason.GONE_FROM_WORKSPACE if remembered else Reason.NEW_RESOURCE
+            self.changes.append(ResourceChange(action=Action.CREATE, reason=str(reason), **common))
+            self.outputs[address] = {"name": common["name"]}
+        else:
+            changes = diff(desired, live.document, last_applied, handler.rules, ignore)
+            fields = tuple(self._field(c) for c in changes)
+            replace = any(f.forces_replace for f in fields)
+            if remembered is None:
+                action, reason = Action.ADOPT, Reason.NOT_IN_STATE
+                if replace:
+                    action = Action.REPLACE
+            elif replace:
+                action, reason = Action.REPLACE, Reason.IMMUTABLE_FIELD
+            elif fields:
+                action, reason = Action.UPDATE, Reason.CHANGED
+            else:
+                action, reason = Action.NO_OP, Reason.CHANGED
+            drifted = (tuple(self._field(c)
+                             for c in drift(live.document, last_applied, handler.rules))
+                       if last_applied else ())
+            self.changes.append(ResourceChange(
+                action=action, reason=str(reason), fields=fields,
+                before=sensitive.mask(live.document, handler.rules),
+                fingerprint=fingerprint(live), drift=drifted, **common))
+            self.outputs[address] = ({"name": common["name"]} if action is Action.REPLACE
+                                     else {**live.outputs, "name": live.name})
+            if action is Action.REPLACE:
+                self._protect(resource.spec.lifecycle.prevent_destroy, address, location,
+                              "replace")
+        self.desired[address] = raw
+
+    def orphan(self, address: Address, remembered: ResourceState, destroy: bool) -> None:
+        handler = handler_for(address.kind)
+        live = self.live.get(address)
+        notes = () if live else ("already gone from the workspace: only the state entry goes",)
+        self.changes.append(ResourceChange(
+            address=str(address), kind=address.kind, name=remembered.name, action=Action.DELETE,
+            reason=str(Reason.REMOVED_FROM_STACK if not destroy else Reason.CHANGED),
+            before=sensitive.mask(live.document, handler.rules) if live else None,
+            fingerprint=fingerprint(live) if live else None,
+            depends_on=remembered.depends_on, notes=notes))
+        self._protect(remembered.prevent_destroy, address, None, "delete")
+
+    def _protect(self, prevent: bool, address: Address, location: str | None, verb: str
+                 ) -> None:
+        if not prevent:
+            return
+        resource = self.stack.resources.get(address)
+        self.diagnostics.append(error(
+            f"{address} has lifecycle.prevent_destroy set; this plan would {verb} it",
+            resource.span if resource else None,
+            hint="remove prevent_destroy (and apply) first if the "
+            f"{verb} is intended" + ("" if location else "; it was set when last applied")))
+
+    @staticmethod
+    def _field(change: FieldChange) -> FieldDiff:
+        """The diff has already masked sensitive values in `before` and `after`."""
+        return FieldDiff(format_field_path(change.path), change.before, change.after,
+                         change.reason, change.forces_replace)
+
+
+def _name(desired: Mapping[str, Any], resource: Resource) -> str:
+    name = desired.get("name")
+    return name if isinstance(name, str) else resource.name
+
+
+def fingerprint(live: Live | None) -> str | None:
+    return sensitive.hash_value(live.document) if live is not None else None
+

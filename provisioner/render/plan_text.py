@@ -1,0 +1,77 @@
+"""A plan document as Terraform-like text: symbols, `old → new` per field, reasons, summary."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "adopt": "<=",
+           "no-op": " "}
+VERBS = {"create": "created", "update": "updated in place", "replace": "replaced",
+         "delete": "destroyed", "adopt": "adopted (exists in the workspace, not in state)"}
+
+
+def render(document: dict[str, Any], *, color: bool = False) -> str:
+    lines: list[str] = []
+    changes = [c for c in document["resource_changes"] if c["action"] != "no-op"]
+    for change in changes:
+        lines += _change(change, color)
+        lines.append("")
+    lines.append(summary(document))
+    return "\n".join(lines)
+
+
+def summary(document: dict[str, Any]) -> str:
+    counts = document["summary"]
+    if not any(n for action, n in counts.items() if action != "no-op"):
+        return "No changes. The workspace matches the stack."
+    verb = "Destroy" if document.get("operation") == "destroy" else "Plan"
+    return (f"{verb}: {counts['create']} to add, {counts['update']} to change, "
+            f"{counts['replace']} to replace, {counts['delete']} to destroy, "
+            f"{counts['adopt']} to adopt.")
+
+
+def _change(change: dict[str, Any], color: bool) -> list[str]:
+    action = change["action"]
+    symbol = SYMBOLS[action]
+    where = f"  ({change['location']})" if change.get("location") else ""
+    head = f"{symbol} {change['address']} will be {VERBS[action]}{where}"
+    if color:
+        head = _paint(head, action)
+    lines = [head]
+    if action == "replace" and change["replace_fields"]:
+        lines.append(f"    # forced by: {', '.join(change['replace_fields'])}")
+    if action == "create":
+        after = change["change"]["after"]
+        lines += [f"    {path}: {_show(value)}" for path, value in _leaves(after)]
+    for field in change["fields"]:
+        tail = f"   # forces replacement: {field['reason']}" if field["forces_replace"] else (
+            f"   # {field['reason']}" if field["reason"] and field["reason"] != "changed" else "")
+        lines.append(f"    {field['path']}: {_show(field['before'])} → {_show(field['after'])}"
+                     f"{tail}")
+    lines += [f"    note: {note}" for note in change.get("notes", [])]
+    return lines
+
+
+def _leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items()
+                for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)]
+    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{prefix}[{i}]")]
+    return [(prefix, value)]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if value == "(sensitive)" or value == "(known after apply)":
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+_COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "adopt": "36"}
+
+
+def _paint(text: str, action: str) -> str:
+    return f"\x1b[{_COLORS.get(action, '0')}m{text}\x1b[0m"

@@ -1,0 +1,94 @@
+"""Apply progress: plain timestamped lines (CI, pipes) or a live rich view on a terminal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from provisioner.apply import events
+
+ACTIVE = {"create": "creating", "update": "updating", "replace": "replacing",
+          "delete": "deleting", "adopt": "adopting"}
+
+
+class PlainProgress:
+    """One line per event, prefixed with the wall-clock time."""
+
+    def __init__(self, write: Callable[[str], None]):
+        self.write = write
+        self._last_wait: dict[str, str] = {}
+
+    def __call__(self, event: events.Event) -> None:
+        line = self._line(event)
+        if line:
+            self.write(f"[{time.strftime('%H:%M:%S')}] {line}")
+
+    def _line(self, event: events.Event) -> str | None:
+        match event:
+            case events.Started(address, action):
+                return f"{address}: {ACTIVE.get(action, action)}…"
+            case events.Waiting(address, status):
+                if self._last_wait.get(address) == status:
+                    return None  # polls repeat; say each state once
+                self._last_wait[address] = status
+                return f"{address}: waiting ({status})"
+            case events.Finished(address, action, elapsed):
+                return f"{address}: {action} done in {elapsed:.1f}s"
+            case events.Failed(address, action, error, _):
+                return f"{address}: {action} FAILED: {error}"
+            case events.Skipped(address, action, because):
+                return f"{address}: {action} skipped ({because})"
+            case events.Note(message):
+                return message
+        return None
+
+
+class LiveProgress:
+    """A rich table of resources and their status, redrawn as events arrive."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self._status: dict[str, str] = {}
+        self._started: dict[str, float] = {}
+        self._notes: list[str] = []
+        self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=8,
+                          transient=False)
+
+    def __enter__(self) -> LiveProgress:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.update(self._table())
+        self._live.__exit__(*exc)
+
+    def __call__(self, event: events.Event) -> None:
+        match event:
+            case events.Started(address, action):
+                self._started[address] = time.monotonic()
+                self._status[address] = f"[yellow]{ACTIVE.get(action, action)}…"
+            case events.Waiting(address, status):
+                self._status[address] = f"[yellow]waiting: {status}"
+            case events.Finished(address, action, elapsed):
+                self._status[address] = f"[green]{action} done ({elapsed:.1f}s)"
+            case events.Failed(address, action, error, _):
+                self._status[address] = f"[red]{action} failed: {error}"
+            case events.Skipped(address, action, because):
+                self._status[address] = f"[dim]skipped ({because})"
+            case events.Note(message):
+                self._notes.append(message)
+        self._live.update(self._table())
+
+    def _table(self):
+        from rich.table import Table
+
+        table = Table(show_header=True, header_style="bold", box=None)
+        table.add_column("resource")
+        table.add_column("status")
+        for address in sorted(self._status):
+            table.add_row(address, self._status[address])
+        for note in self._notes:
+            table.add_row("", f"[cyan]{note}")
+        return table

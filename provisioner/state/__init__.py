@@ -1,0 +1,1 @@
+"""State: what this stack applied last, per target, with a lock for every writing command."""

@@ -1,0 +1,83 @@
+"""The default backend: `.provisioner/state/<target>.json` beside the stack, with its lock."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from provisioner.state.lock import LockInfo
+
+
+class LocalBackend:
+    def __init__(self, directory: Path, target: str):
+        self.directory = directory
+        self.path = directory / f"{target}.json"
+        self.backup_path = directory / f"{target}.json.backup"
+        self.lock_path = directory / f"{target}.lock"
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def read(self) -> str | None:
+        try:
+            return self.path.read_text()
+        except FileNotFoundError:
+            return None
+
+    def read_backup(self) -> str | None:
+        try:
+            return self.backup_path.read_text()
+        except FileNotFoundError:
+            return None
+
+    def write(self, text: str) -> None:
+        """Atomic: a crash leaves the old file or the new one, never half of either."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        previous = self.read()
+        if previous is not None:
+            _atomic_write(self.backup_path, previous)
+        _atomic_write(self.path, text)
+
+    def try_lock(self, info: LockInfo) -> LockInfo | None:
+        """Create the lock file exclusively; on failure return who holds it."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return self.read_lock() or info  # unreadable mid-write: treat as held
+        with os.fdopen(fd, "w") as handle:
+            handle.write(info.to_json())
+            handle.flush()
+            os.fsync(handle.fileno())
+        return None
+
+    def read_lock(self) -> LockInfo | None:
+        try:
+            return LockInfo.from_json(self.lock_path.read_text())
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+
+    def unlock(self, lock_id: str) -> bool:
+        """Remove the lock if it has this ID; True when it was removed."""
+        holder = self.read_lock()
+        if holder is None or holder.id != lock_id:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            self.lock_path.unlink()
+        return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)

@@ -1,0 +1,89 @@
+"""The state document: format version, lineage, serial, and per address what was applied."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from provisioner.errors import UserError
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceState:
+    """One managed resource: its workspace identity, last-applied spec (hashed) and outputs."""
+
+    kind: str
+    name: str
+    id: str | None = None
+    last_applied: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
+    prevent_destroy: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "id": self.id,
+                "last_applied": self.last_applied, "outputs": self.outputs,
+                "depends_on": list(self.depends_on), "prevent_destroy": self.prevent_destroy}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResourceState:
+        return cls(kind=data["kind"], name=data["name"], id=data.get("id"),
+                   last_applied=data.get("last_applied") or {},
+                   outputs=data.get("outputs") or {},
+                   depends_on=tuple(data.get("depends_on") or ()),
+                   prevent_destroy=bool(data.get("prevent_destroy")))
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    stack: str
+    target: str
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+
+    def with_resource(self, address: str, resource: ResourceState | None) -> State:
+        """A new state with `address` set (or removed, for None) and the serial bumped."""
+        resources = dict(self.resources)
+        if resource is None:
+            resources.pop(address, None)
+        else:
+            resources[address] = resource
+        return replace(self, serial=self.serial + 1, resources=dict(sorted(resources.items())))
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "format_version": FORMAT_VERSION, "stack": self.stack, "target": self.target,
+            "lineage": self.lineage, "serial": self.serial,
+            "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
+        }, indent=2, sort_keys=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, origin: str) -> State:
+        """Parse a state document; a damaged or newer one is a clear error, never a guess."""
+        from provisioner.diagnostics import error
+
+        try:
+            data = json.loads(text)
+            version = data["format_version"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UserError([error(
+                f"state {origin} is not a valid state document ({exc})",
+                hint=f"restore it from its backup ({origin}.backup) or remove it: the next plan "
+                "adopts existing resources by name")]) from None
+        if version != FORMAT_VERSION:
+            raise UserError([error(
+                f"state {origin} has format version {version}; this provisioner reads "
+                f"version {FORMAT_VERSION}", hint="upgrade provisioner")])
+        try:
+            return cls(stack=data["stack"], target=data["target"], lineage=data["lineage"],
+                       serial=int(data["serial"]),
+                       resources={a: ResourceState.from_dict(r)
+                                  for a, r in data.get("resources", {}).items()})
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError([error(f"state {origin} is damaged: missing or bad {exc}",
+                                   hint=f"restore it from {origin}.backup")]) from None

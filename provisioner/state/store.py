@@ -1,0 +1,78 @@
+"""A stack's state for one target: read, write after each resource, lock around writes."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Protocol
+
+from provisioner.diagnostics import error
+from provisioner.errors import UserError
+from provisioner.state.lock import LockInfo, wait_for_lock
+from provisioner.state.model import ResourceState, State
+
+
+class Backend(Protocol):
+    """Where a state document lives: a local file or a workspace file."""
+
+    def read(self) -> str | None: ...
+    def read_backup(self) -> str | None: ...
+    def write(self, text: str) -> None: ...
+    def try_lock(self, info: LockInfo) -> LockInfo | None: ...
+    def read_lock(self) -> LockInfo | None: ...
+    def unlock(self, lock_id: str) -> bool: ...
+
+
+class StateStore:
+    """Thread-safe: apply workers record results concurrently, each write is whole."""
+
+    def __init__(self, backend: Backend, stack: str, target: str):
+        self.backend = backend
+        self.stack = stack
+        self.target = target
+        self._mutex = threading.Lock()
+        self._state: State | None = None
+
+    def load(self) -> State:
+        """The current state, or a new empty one (fresh lineage) when there is none yet."""
+        text = self.backend.read()
+        if text is None:
+            self._state = State(self.stack, self.target)
+        else:
+            self._state = State.from_json(text, str(self.backend))
+            if self._state.stack != self.stack:
+                raise UserError([error(
+                    f"state {self.backend} belongs to stack '{self._state.stack}', "
+                    f"not '{self.stack}'")])
+        return self._state
+
+    @property
+    def state(self) -> State:
+        return self._state if self._state is not None else self.load()
+
+    def record(self, address: str, resource: ResourceState | None) -> State:
+        """Set or remove one address and write the whole document at once."""
+        with self._mutex:
+            self._state = self.state.with_resource(address, resource)
+            self.backend.write(self._state.to_json())
+            return self._state
+
+    @contextlib.contextmanager
+    def locked(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+        info = LockInfo(operation)
+        wait_for_lock(lambda: self.backend.try_lock(info),
+                      f"stack '{self.stack}' target '{self.target}'", timeout)
+        try:
+            yield info
+        finally:
+            self.backend.unlock(info.id)
+
+    def force_unlock(self, lock_id: str) -> LockInfo:
+        holder = self.backend.read_lock()
+        if holder is None:
+            raise UserError([error(f"stack '{self.stack}' target '{self.target}' is not locked")])
+        if holder.id != lock_id or not self.backend.unlock(lock_id):
+            raise UserError([error(f"the lock's ID is {holder.id}, not {lock_id}",
+                                   hint=f"the lock is {holder.describe()}")])
+        return holder

@@ -1,0 +1,1 @@
+"""The only layer that imports databricks-sdk and MLflow, always lazily."""

@@ -1,0 +1,1 @@
+"""One function per REST call, JSON dicts in and out."""
