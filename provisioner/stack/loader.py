@@ -10,10 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from provisioner.addresses import KEY_PATTERN, Address, SecretReference, find_secret_references
+from provisioner.addresses import (
+    KEY_PATTERN,
+    Address,
+    SecretReference,
+    find_secret_references,
+    format_field_path,
+    has_reference,
+)
 from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error, has_errors
 from provisioner.errors import UserError
 from provisioner.specs import SPECS
+from provisioner.specs.base import ResourceSpec, StackPath
 from provisioner.stack import nodes, references, variables
 from provisioner.stack.model import (
     IncludedFile,
@@ -25,7 +33,7 @@ from provisioner.stack.model import (
 from provisioner.stack.nodes import Document
 from provisioner.stack.targets import LOCAL, TargetDecl, merge
 from provisioner.stack.templating import Renderer, render_tree
-from provisioner.stack.validation import validate
+from provisioner.stack.validation import marked, validate
 
 STACK_FILE = "stack.yaml"
 _KEY_RE = re.compile(KEY_PATTERN)
@@ -86,11 +94,18 @@ def _order(d: Diagnostic) -> tuple:
     return (d.span.file, d.span.line, d.span.column) if d.span else ("", 0, 0)
 
 
+def _key_for_name(raw: _Raw):
+    """Where a name defaulted from the key is written: at the key."""
+    return lambda path: raw.span if path[:1] == ("name",) else raw.span_of(path)
+
+
 def _display(path: Path) -> str:
+    """Relative to the working directory when below it (as editors and CI link it)."""
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 class _Loader:
@@ -146,7 +161,7 @@ class _Loader:
         if not isinstance(document.value, dict):
             self.diagnostics.append(error(
                 f"expected a mapping at the top of the file, got a "
-                f"{type(document.value).__name__}", document.span(())))
+                f"{nodes.kind_of(document.value)}", document.span(())))
             return None
         return document
 
@@ -219,9 +234,9 @@ class _Loader:
             for kind, entries in section.items():
                 for address, raw in self._entries(kind, entries, document, ("resources",)):
                     if address in raws:
+                        first = raws[address].span
                         self.diagnostics.append(error(
-                            f"resource '{address}' is defined twice (first at {raws[address].span})",
-                            raw.span))
+                            f"resource '{address}' is defined twice (first at {first})", raw.span))
                     else:
                         raws[address] = raw
         return raws
@@ -248,8 +263,9 @@ class _Loader:
             if value is None:
                 value = {}
             if not isinstance(value, dict):
-                self.diagnostics.append(error(f"resource '{kind}.{key}' must be a mapping",
-                                              document.span((*here, key))))
+                self.diagnostics.append(error(
+                    f"resource '{kind}.{key}' must be a mapping of its fields, not a "
+                    f"{nodes.kind_of(value)}", document.span((*here, key))))
                 continue
             yield Address(kind, key), _Raw(value, document, (*here, key))
 
@@ -305,11 +321,14 @@ class _Loader:
             rendered, problems = render_tree(raw.value, renderer)
             self.diagnostics += [d.at(raw.span_of(p)) for p, d in problems]
             spec_cls = SPECS[address.kind]
+            span_of = raw.span_of
             if spec_cls.NAME_DEFAULTS_TO_KEY and "name" not in rendered:
                 rendered = {"name": address.key, **rendered}  # checked like a written name
-            spec, problems = validate(spec_cls, rendered, raw.span_of, what=str(address))
+                span_of = _key_for_name(raw)
+            spec, problems = validate(spec_cls, rendered, span_of, what=str(address))
             self.diagnostics += problems
             if spec is not None:
+                self._check_files(address, spec, span_of)
                 rendered_values[address] = rendered
                 resources[address] = Resource(address, spec, raw.span)
         for address, resource in list(resources.items()):
@@ -321,6 +340,18 @@ class _Loader:
             resources[address] = Resource(address, resource.spec, resource.span, tuple(deps),
                                           spans)
         return resources
+
+    def _check_files(self, address: Address, spec: ResourceSpec, span_of) -> None:
+        """Fields typed `StackPath` name files in the stack folder: they must exist."""
+        for path, text in marked(type(spec), spec.model_dump(by_alias=True), StackPath):
+            if not isinstance(text, str) or has_reference(text) or (self.root / text).is_file():
+                continue
+            folder = (self.root / text).parent
+            nearby = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+            self.diagnostics.append(error(
+                f"{address}.{format_field_path(path)}: file '{text}' not found",
+                span_of(path), hint=did_you_mean(Path(text).name, nearby)
+                or "paths are relative to the folder of stack.yaml"))
 
     def _secrets(self, raws: dict[Address, _Raw], resources: dict[Address, Resource]
                  ) -> dict[SecretReference, tuple[Span, ...]]:

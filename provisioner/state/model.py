@@ -42,7 +42,9 @@ class ResourceState:
 class State:
     stack: str
     target: str
-    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    lineage: str = ""
+    """Empty until the first write gives the state its identity: a saved plan made before
+    any state existed still matches until something is written."""
     serial: int = 0
     resources: dict[str, ResourceState] = field(default_factory=dict)
 
@@ -53,7 +55,8 @@ class State:
             resources.pop(address, None)
         else:
             resources[address] = resource
-        return replace(self, serial=self.serial + 1, resources=dict(sorted(resources.items())))
+        return replace(self, lineage=self.lineage or str(uuid.uuid4()), serial=self.serial + 1,
+                       resources=dict(sorted(resources.items())))
 
     def to_json(self) -> str:
         return json.dumps({

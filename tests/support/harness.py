@@ -93,3 +93,14 @@ class Harness:
         with LocalWorkspace(self.root / ".provisioner" / "local",
                             settings=Settings(**FAST)) as local:
             yield connect(WorkspaceAuth(host=local.url, token="test")), local
+
+
+@contextmanager
+def served_workspace(directory: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any
+                     ) -> Iterator[LocalWorkspace]:
+    """A local workspace served like `provisioner local serve`, reached by environment auth
+    (DATABRICKS_HOST / DATABRICKS_TOKEN) from a target with no `workspace:` block."""
+    with LocalWorkspace(directory, settings=Settings(**{**FAST, **settings})) as local:
+        monkeypatch.setenv("DATABRICKS_HOST", local.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", "test-token")
+        yield local
