@@ -21,13 +21,17 @@ def test_import_linter_contracts_hold():
     assert "Contracts: " in result.stdout and " broken" in result.stdout
 
 
-def test_committed_stack_schema_is_fresh():
+@pytest.mark.parametrize("document", ["stack", "plan", "state"])
+def test_committed_schemas_are_fresh(document):
+    from provisioner.plan.document import plan_schema
     from provisioner.stack.schema import stack_schema
+    from provisioner.state.document import state_schema
 
-    committed = json.loads((ROOT / "schemas" / "stack.schema.json").read_text())
-    assert committed == stack_schema(), (
-        "schemas/stack.schema.json is stale: regenerate it with\n"
-        "  provisioner schema stack > schemas/stack.schema.json")
+    generate = {"stack": stack_schema, "plan": plan_schema, "state": state_schema}[document]
+    committed = json.loads((ROOT / "schemas" / f"{document}.schema.json").read_text())
+    assert committed == generate(), (
+        f"schemas/{document}.schema.json is stale: regenerate it with\n"
+        f"  provisioner schema {document} > schemas/{document}.schema.json")
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["validate", "stacks/rag-assistant"]])

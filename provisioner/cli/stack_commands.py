@@ -56,10 +56,9 @@ def schema(document: str) -> None:
     """Print the JSON Schema of a stack file, a plan document or a state document."""
     import json
 
+    from provisioner.plan.document import plan_schema
     from provisioner.stack.schema import stack_schema
+    from provisioner.state.document import state_schema
 
-    schemas = {"stack": stack_schema}
-    if document not in schemas:
-        err(f"error: the {document} schema is not available in this version")
-        raise click.exceptions.Exit(1)
+    schemas = {"stack": stack_schema, "plan": plan_schema, "state": state_schema}
     out(json.dumps(schemas[document](), indent=2))

@@ -7,6 +7,8 @@ from typing import Any
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "adopt": "<=",
            "no-op": " "}
+PLAIN_REASONS = ("", "changed", "added")
+"""Reasons the `old → new` line already says; others (e.g. a reset) are shown."""
 VERBS = {"create": "created", "update": "updated in place", "replace": "replaced",
          "delete": "destroyed", "adopt": "adopted (exists in the workspace, not in state)"}
 
@@ -46,11 +48,21 @@ def _change(change: dict[str, Any], color: bool) -> list[str]:
         lines += [f"    {path}: {_show(value)}" for path, value in _leaves(after)]
     for field in change["fields"]:
         tail = f"   # forces replacement: {field['reason']}" if field["forces_replace"] else (
-            f"   # {field['reason']}" if field["reason"] and field["reason"] != "changed" else "")
-        lines.append(f"    {field['path']}: {_show(field['before'])} → {_show(field['after'])}"
+            f"   # {field['reason']}" if field["reason"] not in PLAIN_REASONS else "")
+        lines.append(f"    {field['path']}: {_transition(field['before'], field['after'])}"
                      f"{tail}")
     lines += [f"    note: {note}" for note in change.get("notes", [])]
     return lines
+
+
+def _transition(before: Any, after: Any) -> str:
+    """`old → new`; a whole item that goes away is just "removed" (its server fields are
+    noise), one that arrives is shown as written."""
+    if after is None and isinstance(before, dict | list):
+        return "removed"
+    if before is None and isinstance(after, dict | list):
+        return f"added {_show(after)}"
+    return f"{_show(before)} → {_show(after)}"
 
 
 def _leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:

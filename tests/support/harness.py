@@ -18,6 +18,8 @@ import pytest
 
 from provisioner.cli.main import run
 from provisioner.local import LocalWorkspace, Settings
+from provisioner.plan.document import PlanDocument
+from provisioner.state.document import StateDocument
 
 FAST = {"serving_endpoint_create_seconds": 0.2, "serving_endpoint_update_seconds": 0.2,
         "vector_search_endpoint_seconds": 0.2, "vector_search_index_seconds": 0.2,
@@ -60,15 +62,20 @@ class Harness:
         return Result(code, captured.out, captured.err)
 
     def apply(self, *args: str) -> Result:
+        """Apply; every state file written must match the committed state schema."""
         result = self.cli("apply", str(self.root), "--auto-approve", *args)
         assert result.code == 0, result.text
+        for state_file in self.state_dir.glob("*.json"):
+            StateDocument.model_validate_json(state_file.read_text())
         return result
 
     def plan(self, *args: str) -> dict[str, Any]:
-        """The plan document (JSON format)."""
+        """The plan document (JSON format), checked against the committed plan schema."""
         result = self.cli("plan", str(self.root), "--format", "json", *args)
         assert result.code == 0, result.text
-        return json.loads(result.out)
+        document = json.loads(result.out)
+        PlanDocument.model_validate(document)
+        return document
 
     def changes(self, *args: str) -> dict[str, dict[str, Any]]:
         """address -> resource change, for the resources whose action is not no-op."""
