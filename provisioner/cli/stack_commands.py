@@ -32,8 +32,9 @@ def validate(path: str, target: str | None, cli_vars: tuple[str, ...],
                         "resources": counts, "diagnostics": []}, indent=2))
         return
     kinds = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no resources"
+    count = len(stack.resources)
     out(f"Stack '{stack.name}' is valid for target '{stack.target.name}': "
-        f"{len(stack.resources)} resources ({kinds}).")
+        f"{count} resource{'' if count == 1 else 's'} ({kinds}).")
 
 
 @click.command()

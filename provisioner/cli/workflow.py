@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,6 +45,8 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
         diagnostics += found
     if has_errors(diagnostics):
         raise UserError(diagnostics)
+    planned = dataclasses.replace(
+        planned, plan=dataclasses.replace(planned.plan, diagnostics=tuple(diagnostics)))
     return PlanResult(planned, tuple(diagnostics), tuple(placeholders))
 
 

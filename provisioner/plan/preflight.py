@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from provisioner.addresses import REFERENCE_START, SecretReference
-from provisioner.diagnostics import Diagnostic, error
+from provisioner.diagnostics import Diagnostic, Severity, error
 from provisioner.kinds.base import Requirement
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action
@@ -28,11 +28,17 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
     """Diagnostics, and the missing secrets apply must create (when `create_missing_secrets`:
     the embedded local workspace only, so that examples run offline in one command)."""
     missing = lookups.missing_secrets(list(stack.secret_references))
-    diagnostics = [] if create_missing_secrets else [
-        error(f"secret {secret} does not exist in the workspace",
-              stack.secret_references[secret][0],
-              hint=f"create it: databricks secrets put-secret {secret.scope} {secret.key}")
-        for secret in missing]
+    if create_missing_secrets:
+        diagnostics = [Diagnostic(
+            f"secret {secret} does not exist: apply creates it with a placeholder value "
+            "(local workspace only; any other workspace must have it)",
+            Severity.WARNING, span=stack.secret_references[secret][0]) for secret in missing]
+    else:
+        diagnostics = [
+            error(f"secret {secret} does not exist in the workspace",
+                  stack.secret_references[secret][0],
+                  hint=f"create it: databricks secrets put-secret {secret.scope} {secret.key}")
+            for secret in missing]
     provided = {(handler_for(c.kind).provides, c.name) for c in planned.plan.changes
                 if c.action is not Action.DELETE}
     for address, raw in planned.desired.items():

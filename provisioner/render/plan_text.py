@@ -19,8 +19,15 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
     for change in changes:
         lines += _change(change, color)
         lines.append("")
+    lines += [_diagnostic(d) for d in document.get("diagnostics", [])]
     lines.append(summary(document))
     return "\n".join(lines)
+
+
+def _diagnostic(diagnostic: dict[str, Any]) -> str:
+    where = (f"{diagnostic['file']}:{diagnostic['line']}:{diagnostic['column']}: "
+             if diagnostic.get("file") else "")
+    return f"{where}{diagnostic['severity']}: {diagnostic['summary']}"
 
 
 def summary(document: dict[str, Any]) -> str:
