@@ -1,4 +1,4 @@
-"""Commands that talk to a workspace: plan, apply, destroy, refresh, force-unlock."""
+"""Commands that talk to a workspace: plan, apply, destroy, force-unlock."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,55 @@ from provisioner.cli.output import err, out
 DEFAULT_PARALLELISM = 16
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    parallelism: int = DEFAULT_PARALLELISM
+    only: tuple[str, ...] = ()
+    lock_timeout: float = 0.0
+    timeouts: tuple[tuple[str, float], ...] = ()
+    auto_approve: bool = False
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+             ) -> tuple[tuple[str, float], ...]:
+    parsed = []
+    for value in values:
+        kind, sep, seconds = value.partition("=")
+        try:
+            parsed.append((kind, float(seconds)))
+        except ValueError:
+            sep = ""
+        if not sep or not kind:
+            raise click.BadParameter(f"'{value}' is not KIND=SECONDS", ctx, param)
+    return tuple(parsed)
+
+
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--parallelism, --only, --lock-timeout; the command receives them as `run: RunOptions`."""
+
     @click.option("--parallelism", default=DEFAULT_PARALLELISM, show_default=True,
                   type=click.IntRange(1, 256), help="Concurrent workspace requests.")
     @click.option("--only", multiple=True, metavar="ADDRESS",
                   help="Limit to these addresses and what they depend on (repeatable).")
     @click.option("--lock-timeout", default=0.0, type=float, show_default=True,
                   help="Seconds to wait for a lock held by another run.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, parallelism: int, only: tuple[str, ...], lock_timeout: float,
+                timeouts: tuple = (), auto_approve: bool = False, **kwargs: Any) -> Any:
+        run = RunOptions(parallelism, only, lock_timeout, timeouts, auto_approve)
+        return command(*args, run=run, **kwargs)
+
+    return wrapper
+
+
+def apply_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--auto-approve and --timeout, for the commands that change the workspace."""
+
+    @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+    @click.option("--timeout", "timeouts", multiple=True, metavar="KIND=SECONDS",
+                  callback=_timeout,
+                  help="Readiness timeout for a kind, e.g. vector_search_indexes=7200 "
+                       "(`delete` for deletions).")
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return command(*args, **kwargs)
@@ -40,15 +83,15 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Plan the destruction of every resource.")
-def plan(path, target, cli_vars, var_files, parallelism, only, lock_timeout, out_file, fmt,
-         detailed_exitcode, destroy) -> None:
+def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, detailed_exitcode,
+         destroy) -> None:
     """Show, field by field, what apply would change."""
     from provisioner.cli.session import open_session
     from provisioner.cli.workflow import make_plan
 
     stack = load_stack(path, target, cli_vars, var_files)
-    with open_session(stack, parallelism=parallelism) as session:
-        result = make_plan(session, parallelism=parallelism, destroy=destroy, only=only)
+    with open_session(stack, parallelism=run.parallelism) as session:
+        result = make_plan(session, parallelism=run.parallelism, destroy=destroy, only=run.only)
     document = result.planned.plan.to_document()
     _print_plan(document, fmt)
     if out_file:
@@ -61,50 +104,44 @@ def plan(path, target, cli_vars, var_files, parallelism, only, lock_timeout, out
 @click.command()
 @stack_options
 @engine_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
-def apply(path, target, cli_vars, var_files, parallelism, only, lock_timeout,
-          auto_approve) -> None:
+@apply_options
+def apply(path, target, cli_vars, var_files, run: RunOptions) -> None:
     """Make the workspace match the stack (PATH), or apply a saved plan (PLANFILE)."""
     if Path(path).is_file() and Path(path).suffix == ".json":
-        _apply_saved(path, target, cli_vars, var_files, parallelism, lock_timeout)
-        return
-    _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
-         destroy=False)
+        _apply_saved(path, target, cli_vars, var_files, run)
+    else:
+        _run(load_stack(path, target, cli_vars, var_files), run, destroy=False)
 
 
 @click.command()
 @stack_options
 @engine_options
-@click.option("--auto-approve", is_flag=True, help="Destroy without asking (for CI).")
-def destroy(path, target, cli_vars, var_files, parallelism, only, lock_timeout,
-            auto_approve) -> None:
+@apply_options
+def destroy(path, target, cli_vars, var_files, run: RunOptions) -> None:
     """Delete every resource of the stack, in reverse dependency order."""
-    _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
-         destroy=True)
+    _run(load_stack(path, target, cli_vars, var_files), run, destroy=True)
 
 
-def _run(path, target, cli_vars, var_files, parallelism, only, lock_timeout, auto_approve,
-         *, destroy: bool) -> None:
+def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
     from provisioner.cli.workflow import make_plan
 
-    stack = load_stack(path, target, cli_vars, var_files)
-    if not auto_approve and not sys.stdin.isatty():
+    if not run.auto_approve and not sys.stdin.isatty():
         raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
                                "without confirmation")
-    with open_session(stack, parallelism=parallelism) as session, \
-            session.store.locked("destroy" if destroy else "apply", lock_timeout):
-        result = make_plan(session, parallelism=parallelism, destroy=destroy, only=only)
-        document = result.planned.plan.to_document()
-        _print_plan(document, "text")
+    with open_session(stack, parallelism=run.parallelism) as session, \
+            session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
+        result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
+                           only=run.only)
+        _print_plan(result.planned.plan.to_document(), "text")
         if not result.planned.plan.has_changes:
             return
-        if not auto_approve and not click.confirm("Apply these changes?", err=True):
+        if not run.auto_approve and not click.confirm("Apply these changes?", err=True):
             raise click.exceptions.Abort()
-        _execute(session, result, parallelism)
+        _execute(session, result, run)
 
 
-def _apply_saved(plan_file, target, cli_vars, var_files, parallelism, lock_timeout) -> None:
+def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> None:
     """Apply exactly a reviewed plan; refuse if the workspace, state or stack moved since."""
     from provisioner.cli.saved_plans import check_unchanged, read_plan
     from provisioner.cli.session import open_session
@@ -112,31 +149,32 @@ def _apply_saved(plan_file, target, cli_vars, var_files, parallelism, lock_timeo
 
     saved = read_plan(plan_file)
     stack = load_stack(saved.stack_path, target or saved.target, cli_vars, var_files)
-    with open_session(stack, parallelism=parallelism) as session, \
-            session.store.locked("apply", lock_timeout):
-        result = make_plan(session, parallelism=parallelism,
+    with open_session(stack, parallelism=run.parallelism) as session, \
+            session.store.locked("apply", run.lock_timeout):
+        result = make_plan(session, parallelism=run.parallelism,
                            destroy=saved.operation == "destroy")
         check_unchanged(saved, result.planned.plan, plan_file)
         if not result.planned.plan.has_changes:
             out("No changes. The workspace matches the stack.")
             return
-        _execute(session, result, parallelism)
+        _execute(session, result, run)
 
 
-def _execute(session, result, parallelism: int) -> None:
+def _execute(session, result, run: RunOptions) -> None:
     from provisioner.apply.events import Summary
     from provisioner.cli.workflow import apply_plan
     from provisioner.render.progress import LiveProgress, PlainProgress
 
     summary = Summary()
+    timeouts = dict(run.timeouts)
     if sys.stderr.isatty():
         with LiveProgress() as view:
             failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
-                                  parallelism=parallelism)
+                                  parallelism=run.parallelism, timeouts=timeouts)
     else:
         plain = PlainProgress(err)
         failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
-                              parallelism=parallelism)
+                              parallelism=run.parallelism, timeouts=timeouts)
     out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
         f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:

@@ -70,8 +70,8 @@ def _only(stack, only: Iterable[str]) -> list[Address]:
     return addresses
 
 
-def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, parallelism: int
-               ) -> dict[str, BaseException]:
+def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, parallelism: int,
+               timeouts: dict[str, float]) -> dict[str, BaseException]:
     """Create placeholder secrets (local only), then apply; returns failures by address."""
     from provisioner.apply.applier import Applier
     from provisioner.plan.preflight import placeholders_note
@@ -80,5 +80,6 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
     if result.placeholder_secrets:
         secret_lookups.create_placeholders(session.client, list(result.placeholder_secrets))
         emit(events.Note(placeholders_note(list(result.placeholder_secrets))))
-    applier = Applier(session.client, session.stack, session.store, result.planned, emit)
+    applier = Applier(session.client, session.stack, session.store, result.planned, emit,
+                      timeouts=timeouts)
     return applier.run(parallelism)

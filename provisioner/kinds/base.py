@@ -24,6 +24,8 @@ class Live:
     outputs: dict[str, Any] = field(default_factory=dict)
     ready: bool = True
     status: str = ""
+    facts: dict[str, Any] = field(default_factory=dict)
+    """What reviewers should know but the diff ignores (row counts, contained resources)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class Requirement:
     name: str
     path: tuple = ()
     detail: str = ""
+    expect: dict[str, Any] = field(default_factory=dict)
+    """Facts the found resource must have, e.g. {"task": "llm/v1/embeddings"}."""
 
 
 Progress = Callable[[str], None]
@@ -71,3 +75,22 @@ class Handler(Protocol):
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         """What preflight must find in the workspace or in the plan."""
+
+    def impact(self, action: str, live: Live) -> tuple[str, ...]: ...
+
+    def contained(self, live: Live) -> tuple[tuple[str, str], ...]: ...
+
+
+class HandlerBase:
+    """Defaults for the optional parts of the Handler contract."""
+
+    def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
+        return []
+
+    def impact(self, action: str, live: Live) -> tuple[str, ...]:
+        """Notes for a reviewer about what a replace or delete costs."""
+        return ()
+
+    def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
+        """(kind, name) of resources that live inside this one and go with it."""
+        return ()

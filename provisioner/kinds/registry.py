@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from provisioner.kinds.base import Handler, Requirement
 from provisioner.kinds.serving_endpoints import ServingEndpointHandler
+from provisioner.kinds.vector_search_endpoints import VectorSearchEndpointHandler
+from provisioner.kinds.vector_search_indexes import VectorSearchIndexHandler
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -14,6 +16,8 @@ HANDLERS: dict[str, Handler] = {
     "serving_endpoints": ServingEndpointHandler("serving_endpoints"),
     "external_models": ServingEndpointHandler("external_models"),
     "foundation_models": ServingEndpointHandler("foundation_models"),
+    "vector_search_endpoints": VectorSearchEndpointHandler(),
+    "vector_search_indexes": VectorSearchIndexHandler(),
 }
 
 
@@ -33,4 +37,6 @@ def exists(client: WorkspaceClient, requirement: Requirement) -> bool:
         name, _, version = requirement.name.rpartition("/")
         return model_versions.exists(client, name, version)
     provider = next(h for h in HANDLERS.values() if h.provides == requirement.kind)
-    return provider.read(client, requirement.name) is not None
+    live = provider.read(client, requirement.name)
+    return live is not None and all(live.facts.get(k) == v
+                                    for k, v in requirement.expect.items())

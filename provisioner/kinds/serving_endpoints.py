@@ -19,7 +19,8 @@ from provisioner.diff.rules import (
     ServerDefault,
 )
 from provisioner.errors import ApiError
-from provisioner.kinds.base import Live, Progress, Requirement
+from provisioner.kinds.base import HandlerBase, Live, Progress, Requirement
+from provisioner.kinds.common import PRINCIPALS, direct_grants, permissions_document, tag_patch
 from provisioner.kinds.waiting import poll
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
 from provisioner.workspace.api import serving_endpoints as api
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from provisioner.diff.three_way import FieldChange
     from provisioner.specs.serving import EndpointSpec
 
-PRINCIPALS = ("user_name", "group_name", "service_principal_name")
 SERVER_FIELDS = ("ai_gateway", "tags", "route_optimized", "description",
                  "email_notifications", "telemetry_config")
 """Top-level fields GET returns as they were set (others are input-only)."""
@@ -92,7 +92,7 @@ RULES = Rules((
 ))
 
 
-class ServingEndpointHandler:
+class ServingEndpointHandler(HandlerBase):
     """One handler class for the three endpoint kinds: only the spec's compile step differs."""
 
     provides: ClassVar[str] = "serving_endpoint"
@@ -107,9 +107,7 @@ class ServingEndpointHandler:
         body = endpoint.create_body()
         document = {"name": body.pop("name"), **body.pop("config", {}), **body}
         if endpoint.permissions is not None:
-            document["permissions"] = [
-                {**dict([p.principal]), "permission_level": p.level}
-                for p in endpoint.permissions]
+            document["permissions"] = permissions_document(endpoint.permissions)
         return document
 
     def read(self, client: WorkspaceClient, name: str) -> Live | None:
@@ -120,7 +118,7 @@ class ServingEndpointHandler:
         document: dict[str, Any] = {"name": found["name"]}
         document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
         document |= {f: found[f] for f in SERVER_FIELDS if f in found}
-        document["permissions"] = _direct_grants(api.get_permissions(client, found["id"]))
+        document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
         state = found.get("state") or {}
         return Live(
             name=found["name"], id=found.get("id"), document=document,
@@ -129,7 +127,8 @@ class ServingEndpointHandler:
                      or f"{client.config.host}/serving-endpoints/{found['name']}/invocations"},
             ready=(state.get("ready") == "READY"
                    and state.get("config_update") == "NOT_UPDATING"),
-            status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}")
+            status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}",
+            facts={"task": found.get("task")})
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
         body = {k: v for k, v in desired.items() if k != "permissions"}
@@ -144,12 +143,8 @@ class ServingEndpointHandler:
         changed = {c.path[0] for c in changes}
         name = live.name
         if "tags" in changed:
-            wanted = {t["key"]: t.get("value") for t in desired.get("tags", [])}
-            current = {t["key"]: t.get("value") for t in live.document.get("tags", [])}
-            api.patch_tags(client, name,
-                           [{"key": k, "value": v} for k, v in wanted.items()
-                            if current.get(k, object()) != v],
-                           [k for k in current if k not in wanted])
+            api.patch_tags(client, name, *tag_patch(desired.get("tags", []),
+                                                    live.document.get("tags", [])))
         if "ai_gateway" in changed:
             api.put_ai_gateway(client, name, desired.get("ai_gateway", {}))
         if changed & set(CONFIG_FIELDS):
@@ -190,13 +185,3 @@ class ServingEndpointHandler:
                     ("served_entities", index, "entity_name")))
         return found
 
-
-def _direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ACL entries set on the endpoint itself, in the shape `set_permissions` takes."""
-    grants = []
-    for entry in permissions.get("access_control_list", []):
-        principal = {k: entry[k] for k in PRINCIPALS if k in entry}
-        for permission in entry.get("all_permissions", []):
-            if not permission.get("inherited"):
-                grants.append({**principal, "permission_level": permission["permission_level"]})
-    return grants

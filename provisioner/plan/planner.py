@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -87,6 +88,7 @@ def build_plan(
         in_stack = address in stack.resources and not destroy
         if not in_stack and (selected is None or address in selected):
             builder.orphan(address, remembered, destroy)
+    builder.containment()
     changes = tuple(sorted(builder.changes, key=lambda c: c.address))
     plan = Plan(stack.name, str(stack.root), stack.target.name, state.lineage, state.serial,
                 changes, "destroy" if destroy else "apply", tuple(builder.diagnostics))
@@ -172,6 +174,38 @@ class _Builder:
                               "replace")
         self.desired[address] = raw
 
+    def containment(self) -> None:
+        """What a replace or delete takes with it: contained resources of the stack are
+        replaced along, any outside the stack make it an error; then impact notes."""
+        by_name = {(handler_for(c.kind).provides, c.name): i for i, c in enumerate(self.changes)}
+        for change in list(self.changes):
+            live = self._destroyed_live(change)
+            if live is None:
+                continue
+            outside = []
+            for contained in handler_for(change.kind).contained(live):
+                index = by_name.get(contained)
+                if index is None:
+                    outside.append(contained[1])
+                elif self.changes[index].action not in (Action.REPLACE, Action.DELETE):
+                    self.changes[index] = _replace_with(self.changes[index], change.address)
+            if outside:
+                resource = self.stack.resources.get(Address.parse(change.address))
+                self.diagnostics.append(error(
+                    f"{change.address} would {change.action} with {', '.join(outside)} "
+                    "still on it, outside this stack", resource.span if resource else None,
+                    hint="delete or move them first"))
+        for i, change in enumerate(self.changes):
+            live = self._destroyed_live(change)
+            if live is not None:
+                notes = handler_for(change.kind).impact(str(change.action), live)
+                self.changes[i] = dataclasses.replace(change, notes=change.notes + notes)
+
+    def _destroyed_live(self, change: ResourceChange) -> Live | None:
+        if change.action not in (Action.REPLACE, Action.DELETE):
+            return None
+        return self.live.get(Address.parse(change.address))
+
     def orphan(self, address: Address, remembered: ResourceState, destroy: bool) -> None:
         handler = handler_for(address.kind)
         live = self.live.get(address)
@@ -200,6 +234,13 @@ class _Builder:
         """The diff has already masked sensitive values in `before` and `after`."""
         return FieldDiff(format_field_path(change.path), change.before, change.after,
                          change.reason, change.forces_replace)
+
+
+def _replace_with(change: ResourceChange, container: str) -> ResourceChange:
+    """A contained resource is re-created when what contains it is."""
+    return dataclasses.replace(
+        change, action=Action.REPLACE, reason=str(Reason.IMMUTABLE_FIELD),
+        notes=(*change.notes, f"replaced because {container}, which holds it, is replaced"))
 
 
 def _name(desired: Mapping[str, Any], resource: Resource) -> str:

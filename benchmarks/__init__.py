@@ -1,0 +1,1 @@
+"""Speed claims, each measured as a ratio in one run (see DESIGN "Quality bars")."""

@@ -1,0 +1,54 @@
+"""Pieces several kinds share: access lists, tag patches, waiting out a fresh "not found"."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from provisioner.specs.base import Permission
+
+PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+T = TypeVar("T")
+
+
+def permissions_document(permissions: Sequence[Permission]) -> list[dict[str, Any]]:
+    """A spec's permissions in the shape the permissions API's PUT takes."""
+    return [{**dict([p.principal]), "permission_level": p.level} for p in permissions]
+
+
+def direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ACL entries set on the object itself (inherited ones are not ours to manage)."""
+    grants = []
+    for entry in permissions.get("access_control_list", []):
+        principal = {k: entry[k] for k in PRINCIPALS if k in entry}
+        for permission in entry.get("all_permissions", []):
+            if not permission.get("inherited"):
+                grants.append({**principal, "permission_level": permission["permission_level"]})
+    return grants
+
+
+def tag_patch(desired: Sequence[dict[str, Any]], live: Sequence[dict[str, Any]]
+              ) -> tuple[list[dict[str, Any]], list[str]]:
+    """(tags to add or change, keys to delete) taking `live` tags to `desired`."""
+    wanted = {t["key"]: t.get("value") for t in desired}
+    current = {t["key"]: t.get("value") for t in live}
+    add = [{"key": k, "value": v} for k, v in wanted.items()
+           if k not in current or current[k] != v]
+    return add, [k for k in current if k not in wanted]
+
+
+def read_after_create(read: Callable[[], T | None], *, patience: float, what: str) -> T:
+    """Right after a create some services answer "not found" for a while: believe it only
+    after `patience` seconds."""
+    from provisioner.errors import ApiError
+
+    deadline = time.monotonic() + patience
+    while True:
+        found = read()
+        if found is not None:
+            return found
+        if time.monotonic() >= deadline:
+            raise ApiError(f"{what} not found {patience:.0f}s after it was created",
+                           code="RESOURCE_DOES_NOT_EXIST", status=404)
+        time.sleep(0.5)

@@ -1,0 +1,114 @@
+"""Vector search endpoints (reference: vector-search.md §1, §3–4)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
+from provisioner.errors import ApiError
+from provisioner.kinds.base import HandlerBase, Live, Progress
+from provisioner.kinds.common import (
+    PRINCIPALS,
+    direct_grants,
+    permissions_document,
+    read_after_create,
+)
+from provisioner.kinds.waiting import poll
+from provisioner.workspace.api import vector_search as api
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from provisioner.diff.three_way import FieldChange
+    from provisioner.specs.vector_search_endpoints import VectorSearchEndpointSpec
+
+RULES = Rules((
+    Immutable("name", reason="the name identifies the endpoint"),
+    Immutable("endpoint_type", reason="the endpoint type is fixed at creation"),
+    Immutable("usage_policy_id", reason="no API changes the usage policy"),
+    InputOnly("budget_policy_id", reason="GET returns the effective policy, which may be "
+                                         "inherited: compare with what was applied"),
+    KeyedList("custom_tags", keys=("key",), reason="tags are keyed"),
+    KeyedList("permissions", keys=PRINCIPALS, reason="one entry per principal"),
+))
+
+
+class VectorSearchEndpointHandler(HandlerBase):
+    kind: ClassVar[str] = "vector_search_endpoints"
+    provides: ClassVar[str] = "vector_search_endpoint"
+    rules: ClassVar[Rules] = RULES
+    ready_timeout: ClassVar[float] = 60 * 60.0  # the CLI waits 60 min, Terraform 75
+
+    def desired(self, spec: VectorSearchEndpointSpec) -> dict[str, Any]:
+        document = spec.create_body()
+        api_fields = spec.to_api()
+        if "custom_tags" in api_fields:
+            document["custom_tags"] = api_fields["custom_tags"]
+        if spec.permissions is not None:
+            document["permissions"] = permissions_document(spec.permissions)
+        return document
+
+    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+        found = api.get_endpoint(client, name)
+        if found is None:
+            return None
+        document: dict[str, Any] = {"name": found["name"], "endpoint_type": found.get(
+            "endpoint_type"), "custom_tags": found.get("custom_tags", [])}
+        qps = (found.get("scaling_info") or {}).get("requested_target_qps")
+        if qps is not None:
+            document["target_qps"] = qps
+        document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+        state = (found.get("endpoint_status") or {}).get("state", "")
+        indexes = tuple(i["name"] for i in api.list_indexes(client, found["name"])) \
+            if found.get("num_indexes") else ()
+        return Live(name=found["name"], id=found.get("id"), document=document,
+                    outputs={"name": found["name"], "id": found.get("id"), "state": state},
+                    ready=state == "ONLINE", status=state, facts={"indexes": indexes})
+
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
+        api.create_endpoint(client, {k: v for k, v in desired.items()
+                                     if k not in ("custom_tags", "permissions")})
+        if desired.get("custom_tags") or "permissions" in desired:
+            live = read_after_create(lambda: self.read(client, desired["name"]), patience=60,
+                                     what=f"vector search endpoint '{desired['name']}'")
+            if desired.get("custom_tags"):
+                api.update_tags(client, live.name, desired["custom_tags"])
+            if "permissions" in desired:
+                api.set_permissions(client, live.id, desired["permissions"])
+
+    def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
+               changes: tuple[FieldChange, ...]) -> None:
+        changed = {c.path[0] for c in changes}
+        if "target_qps" in changed:
+            api.patch_endpoint(client, live.name, desired.get("target_qps"))
+        if "budget_policy_id" in changed:
+            api.update_budget_policy(client, live.name, desired.get("budget_policy_id"))
+        if "custom_tags" in changed:  # the PATCH sends the whole set (as the CLI does)
+            api.update_tags(client, live.name, desired.get("custom_tags", []))
+        if "permissions" in changed:
+            api.set_permissions(client, live.id, desired.get("permissions", []))
+
+    def delete(self, client: WorkspaceClient, live: Live) -> None:
+        api.delete_endpoint(client, live.name)
+
+    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+             progress: Progress) -> Live:
+        def read() -> Live:
+            live = read_after_create(lambda: self.read(client, name), patience=60,
+                                     what=f"vector search endpoint '{name}'")
+            if live.status == "OFFLINE":
+                raise ApiError(f"vector search endpoint '{name}' is OFFLINE", code="OFFLINE")
+            return live
+
+        return poll(read, lambda live: live.ready, timeout=timeout,
+                    what=f"vector search endpoint '{name}' to be ONLINE",
+                    progress=lambda live: progress(live.status))
+
+    def impact(self, action: str, live: Live) -> tuple[str, ...]:
+        indexes = live.facts.get("indexes") or ()
+        if not indexes:
+            return ()
+        return (f"its indexes go with it and are re-created: {', '.join(indexes)}",)
+
+    def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
+        return tuple(("vector_search_index", name) for name in live.facts.get("indexes", ()))

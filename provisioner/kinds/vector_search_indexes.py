@@ -1,0 +1,160 @@
+"""Vector search indexes (reference: vector-search.md §2–4, §8).
+
+There is no update API: every change to an index's spec is a replace, and the plan says what
+that costs (a re-embedding of the source table, or the loss of upserted rows).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
+from provisioner.errors import ApiError
+from provisioner.kinds.base import HandlerBase, Live, Progress, Requirement
+from provisioner.kinds.common import read_after_create
+from provisioner.kinds.waiting import poll
+from provisioner.workspace.api import vector_search as api
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from provisioner.diff.three_way import FieldChange
+    from provisioner.specs.vector_search_indexes import VectorSearchIndexSpec
+
+PENDING_DELETION_PATIENCE = 600.0
+"""Deletion normally frees the name in 1-2 minutes, up to ~10 (reference §4)."""
+_TYPE_NAMES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
+_TYPE_WORD = re.compile(r"\b(integer|long|short|byte)\b")
+NO_UPDATE_API = "indexes have no update API: any change re-creates the index"
+
+
+def canonical_schema(value: Any) -> Any:
+    """The service rewrites `schema_json` (integer -> int, …, keys sorted): compare that."""
+    try:
+        schema = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+    if not isinstance(schema, dict):
+        return value
+    return json.dumps({k: _TYPE_WORD.sub(lambda m: _TYPE_NAMES[m.group(1)], str(v))
+                       for k, v in schema.items()}, sort_keys=True)
+
+
+def lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+RULES = Rules((
+    Immutable("name", reason="the name identifies the index"),
+    Immutable("endpoint_name", reason=NO_UPDATE_API),
+    Immutable("primary_key", reason=NO_UPDATE_API),
+    Immutable("index_type", reason=NO_UPDATE_API),
+    Immutable("index_subtype", reason=NO_UPDATE_API),
+    Immutable("delta_sync_index_spec", reason=NO_UPDATE_API),
+    Immutable("direct_access_index_spec", reason=NO_UPDATE_API),
+    Canonical("name", canonicalize=lower, reason="Unity Catalog stores names in lower case"),
+    Canonical("delta_sync_index_spec.source_table", canonicalize=lower,
+              reason="Unity Catalog stores names in lower case"),
+    Canonical("direct_access_index_spec.schema_json", canonicalize=canonical_schema,
+              reason="the service rewrites type names and sorts the columns"),
+    ServerDefault("index_subtype", values=("HYBRID",),
+                  reason="the service assigns HYBRID when none is given"),
+    AtomicList("delta_sync_index_spec.columns_to_sync", ordered=False,
+               reason="the order of synced columns does not matter"),
+    KeyedList("delta_sync_index_spec.embedding_source_columns", keys=("name",),
+              reason="columns are named"),
+    KeyedList("delta_sync_index_spec.embedding_vector_columns", keys=("name",),
+              reason="columns are named"),
+    KeyedList("direct_access_index_spec.embedding_source_columns", keys=("name",),
+              reason="columns are named"),
+    KeyedList("direct_access_index_spec.embedding_vector_columns", keys=("name",),
+              reason="columns are named"),
+))
+SPEC_FIELDS = ("name", "endpoint_name", "primary_key", "index_type", "index_subtype",
+               "delta_sync_index_spec", "direct_access_index_spec")
+
+
+class VectorSearchIndexHandler(HandlerBase):
+    kind: ClassVar[str] = "vector_search_indexes"
+    provides: ClassVar[str] = "vector_search_index"
+    rules: ClassVar[Rules] = RULES
+    ready_timeout: ClassVar[float] = 75 * 60.0  # a first Delta Sync can take an hour
+
+    def desired(self, spec: VectorSearchIndexSpec) -> dict[str, Any]:
+        return spec.create_body()
+
+    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+        found = api.get_index(client, name)
+        if found is None:
+            return None
+        document = {f: found[f] for f in SPEC_FIELDS if f in found}
+        status = found.get("status") or {}
+        detailed = status.get("detailed_state", "")
+        delta = found.get("delta_sync_index_spec") or {}
+        return Live(
+            name=found["name"], document=document,  # indexes have no id of their own
+            outputs={"name": found["name"], "endpoint": found.get("endpoint_name"),
+                     "status": detailed},
+            ready=bool(status.get("ready")) or "ONLINE" in detailed,
+            status=detailed or ("ready" if status.get("ready") else "not ready"),
+            facts={"rows": status.get("indexed_row_count"),
+                   "source_table": delta.get("source_table"),
+                   "index_type": found.get("index_type")})
+
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
+        """A name still being released by a delete is refused for a while: wait it out."""
+        deadline = time.monotonic() + PENDING_DELETION_PATIENCE
+        while True:
+            try:
+                api.create_index(client, desired)
+                return
+            except ApiError as exc:
+                if "pending deletion" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+            time.sleep(2.0)
+
+    def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
+               changes: tuple[FieldChange, ...]) -> None:
+        raise ApiError(f"index '{live.name}' cannot be updated in place ({NO_UPDATE_API})")
+
+    def delete(self, client: WorkspaceClient, live: Live) -> None:
+        api.delete_index(client, live.name)
+
+    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+             progress: Progress) -> Live:
+        def read() -> Live:
+            live = read_after_create(lambda: self.read(client, name), patience=60,
+                                     what=f"index '{name}'")
+            if "OFFLINE" in live.status:
+                raise ApiError(f"index '{name}' is {live.status}", code=live.status)
+            return live
+
+        return poll(read, lambda live: live.ready, timeout=timeout,
+                    what=f"index '{name}' to be ready",
+                    progress=lambda live: progress(live.status))
+
+    def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
+        found = [Requirement("vector_search_endpoint", desired["endpoint_name"],
+                             ("endpoint_name",))]
+        for block in ("delta_sync_index_spec", "direct_access_index_spec"):
+            for i, column in enumerate((desired.get(block) or {})
+                                       .get("embedding_source_columns") or []):
+                for field in ("embedding_model_endpoint_name", "model_endpoint_name_for_query"):
+                    if column.get(field):
+                        found.append(Requirement(
+                            "serving_endpoint", column[field],
+                            (block, "embedding_source_columns", i, field),
+                            detail="an embeddings endpoint",
+                            expect={"task": "llm/v1/embeddings"}))
+        return found
+
+    def impact(self, action: str, live: Live) -> tuple[str, ...]:
+        rows = live.facts.get("rows")
+        count = f" ({rows} rows)" if rows is not None else ""
+        if live.facts.get("index_type") == "DELTA_SYNC":
+            return (f"the index is rebuilt: {live.facts.get('source_table')} is synced and "
+                    f"re-embedded from scratch{count}",)
+        return (f"every row upserted into this Direct Access index is lost{count}",)

@@ -1,0 +1,178 @@
+"""What services see of HTTP: requests, responses, API errors, and the route table they fill."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import HeaderParser
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from provisioner.local.faults import Faults
+    from provisioner.local.settings import Settings
+    from provisioner.local.store import Store
+
+
+class ApiError(Exception):
+    """An error answered in Databricks' envelope `{"error_code": ..., "message": ...}`."""
+
+    def __init__(self, status: int, error_code: str, message: str,
+                 headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.headers = headers or {}
+
+    @classmethod
+    def invalid(cls, message: str) -> ApiError:
+        return cls(400, "INVALID_PARAMETER_VALUE", message)
+
+    @classmethod
+    def not_found(cls, message: str) -> ApiError:
+        return cls(404, "RESOURCE_DOES_NOT_EXIST", message)
+
+    @classmethod
+    def already_exists(cls, message: str, status: int = 409) -> ApiError:
+        return cls(status, "RESOURCE_ALREADY_EXISTS", message)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A success; `body` is JSON unless `raw` bytes are given."""
+
+    body: Any = field(default_factory=dict)
+    status: int = 200
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One call as a handler sees it: path parameters, query, raw body."""
+
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, list[str]]
+    content_type: str
+    body: bytes
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self) -> dict[str, Any]:
+        """The JSON object sent, `{}` for an empty body; anything else is MALFORMED_REQUEST."""
+        if not self.body.strip():
+            return {}
+        try:
+            value = json.loads(self.body)
+        except ValueError as e:
+            raise _malformed(str(e)) from e
+        if not isinstance(value, dict):
+            raise _malformed("expected a JSON object")
+        return value
+
+    def form(self) -> dict[str, bytes]:
+        """Fields of a multipart/form-data body by name, file parts included, bytes kept exact."""
+        boundary = _header_param(self.content_type, "boundary", "content-type")
+        if not boundary:
+            raise _malformed("expected a multipart/form-data body")
+        fields = {}
+        for part in self.body.split(b"--" + boundary.encode())[1:-1]:
+            head, _, payload = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+            disposition = HeaderParser().parsestr(head.decode("latin-1"))["content-disposition"]
+            name = _header_param(disposition or "", "name", "content-disposition")
+            fields[name] = payload.removesuffix(b"\r\n")
+        return fields
+
+
+def _malformed(reason: str) -> ApiError:
+    return ApiError(400, "MALFORMED_REQUEST", f"Could not parse request object: {reason}")
+
+
+def _header_param(value: str, param: str, header: str) -> str | None:
+    message = Message()
+    message[header] = value
+    found = message.get_param(param, header=header)
+    return str(found) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler may use: the data, the knobs in force for this request, the clock."""
+
+    store: Store
+    settings: Settings
+    faults: Faults
+    directory: Path
+    base_url: str
+    now: float
+
+    @property
+    def ms(self) -> int:
+        return int(self.now * 1000)
+
+
+Handler = Callable[[Context, Request], "Response | dict[str, Any]"]
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+class Routes:
+    """A route table; services declare `routes = Routes()` and decorate their handlers."""
+
+    def __init__(self, *tables: Routes):
+        self._routes: list[Route] = [r for table in tables for r in table]
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes)
+
+    def add(self, method: str, template: str) -> Callable[[Handler], Handler]:
+        """`{name}` in `template` matches one path segment, passed in `Request.params`."""
+        pieces = _PARAM.split(template)  # literal, name, literal, name, ..., literal
+        pattern = re.compile("".join(
+            f"(?P<{piece}>[^/]+)" if i % 2 else re.escape(piece) for i, piece in enumerate(pieces)
+        ))
+
+        def register(handler: Handler) -> Handler:
+            self._routes.append(Route(method, pattern, handler))
+            return handler
+
+        return register
+
+    def get(self, template: str) -> Callable[[Handler], Handler]:
+        return self.add("GET", template)
+
+    def post(self, template: str) -> Callable[[Handler], Handler]:
+        return self.add("POST", template)
+
+    def put(self, template: str) -> Callable[[Handler], Handler]:
+        return self.add("PUT", template)
+
+    def patch(self, template: str) -> Callable[[Handler], Handler]:
+        return self.add("PATCH", template)
+
+    def delete(self, template: str) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", template)
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        for route in self._routes:
+            if route.method == method and (m := route.pattern.fullmatch(path)):
+                return route.handler, {k: unquote(v) for k, v in m.groupdict().items()}
+        return None

@@ -1,0 +1,223 @@
+"""The HTTP side: a threaded stdlib server, and the app that answers each request.
+
+The app checks the bearer token, serves the control path `/_local/*`, injects faults,
+routes `/api/2.0/...` calls to the services and wraps errors in Databricks' envelope.
+Every request gets its own thread, so latency injected into one never delays another;
+`disable_nagle_algorithm` saves 40 ms per keep-alive request (performance-notes.md §1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import replace
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import ValidationError
+
+from provisioner.local import services
+from provisioner.local.faults import Faults
+from provisioner.local.protocol import ApiError, Context, Request, Response
+from provisioner.local.store import Store
+
+logger = logging.getLogger(__name__)
+
+WELL_KNOWN = "/.well-known/databricks-config"
+CONTROL = "/_local/"
+
+
+class RequestLog:
+    """Method, path, status, start time and elapsed seconds of every call, newest last."""
+
+    def __init__(self, limit: int = 100_000):
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class App:
+    """Answers one request; shared by every connection thread."""
+
+    def __init__(self, directory: Path, store: Store, faults: Faults, token: str | None):
+        self.directory = directory
+        self.store = store
+        self.faults = faults
+        self.log = RequestLog()
+        self._token = token
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.log.clear()
+
+    def respond(self, method: str, target: str, headers: Message, body: bytes) -> Response:
+        started, clock = time.time(), time.perf_counter()
+        url = urlsplit(target)
+        request = Request(method, url.path, {}, parse_qs(url.query),
+                          headers.get("Content-Type", ""), body)
+        try:
+            response = self._dispatch(request, headers)
+        except ApiError as e:
+            response = _error(e)
+        except Exception as e:
+            logger.exception("%s %s failed", method, url.path)
+            response = _error(ApiError(500, "INTERNAL_ERROR", f"The local workspace failed: {e!r}"))
+        if not url.path.startswith(CONTROL):
+            self.log.add({"method": method, "path": url.path, "status": response.status,
+                          "time": started, "elapsed": time.perf_counter() - clock})
+        return response
+
+    def _dispatch(self, request: Request, headers: Message) -> Response:
+        base_url = f"http://{headers.get('Host', '127.0.0.1')}"
+        if request.path == WELL_KNOWN:  # probed by the SDK without credentials
+            with self.store.read() as tx:
+                workspace_id = services.workspace_id(tx)
+            return Response({"workspace_id": workspace_id, "oidc_endpoint": f"{base_url}/oidc"})
+        self._authenticate(headers.get("Authorization", ""))
+        if request.path.startswith(CONTROL):
+            return self._control(request)
+        if delay := self.faults.latency():  # even sleep(0) costs a GIL hand-off
+            time.sleep(delay)
+        fault = self.faults.pick(request.method, request.path)
+        if fault and not fault.lose_response:
+            raise fault
+        found = services.ROUTES.match(request.method, request.path)
+        if found is None:
+            raise ApiError(404, "ENDPOINT_NOT_FOUND",
+                           f"No API found for '{request.method} {request.path}'")
+        handler, params = found
+        ctx = Context(self.store, self.faults.settings, self.faults, self.directory, base_url,
+                      time.time())
+        result = handler(ctx, replace(request, params=params))
+        if fault:  # the work is done, the answer is lost
+            raise fault
+        return result if isinstance(result, Response) else Response(result)
+
+    def _authenticate(self, authorization: str) -> None:
+        scheme, _, credential = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not credential:
+            raise ApiError(401, "UNAUTHENTICATED",
+                           "Credential was not sent or was of an unsupported type for this API.")
+        if self._token is not None and not hmac.compare_digest(credential.encode(),
+                                                               self._token.encode()):
+            raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
+
+    def _control(self, request: Request) -> Response:
+        """`GET|PUT /_local/config`, `GET /_local/requests`, `POST /_local/reset`."""
+        match request.method, request.path.removeprefix(CONTROL):
+            case "GET", "config":
+                return Response(self.faults.settings.model_dump(mode="json"))
+            case "PUT", "config":
+                try:
+                    settings = self.faults.configure(request.json())
+                except ValidationError as e:
+                    raise ApiError.invalid(str(e)) from e
+                return Response(settings.model_dump(mode="json"))
+            case "GET", "requests":
+                return Response({"requests": self.log.entries()})
+            case "POST", "reset":
+                self.reset()
+                return Response({})
+        raise ApiError(404, "ENDPOINT_NOT_FOUND",
+                       f"No API found for '{request.method} {request.path}'")
+
+
+def _error(error: ApiError) -> Response:
+    body = {"error_code": error.error_code, "message": error.message, "details": [
+        {"@type": "type.googleapis.com/google.rpc.RequestInfo", "request_id": str(uuid.uuid4()),
+         "serving_data": ""},
+    ]}
+    return Response(body, status=error.status, headers=error.headers)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the SDK pools its connections
+    disable_nagle_algorithm = True
+    server: Server
+
+    def _serve(self) -> None:
+        response = self.server.app.respond(self.command, self.path, self.headers, self._body())
+        payload = response.raw if response.raw is not None else json.dumps(
+            response.body, separators=(",", ":")).encode()
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while size := int(self.rfile.readline().split(b";")[0], 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            return b"".join(chunks)
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log records every call."""
+
+
+class Server(ThreadingHTTPServer):
+    """A thread per connection; `close()` also ends the keep-alive connections still open."""
+
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], app: App):
+        self.app = app
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up is not worth a traceback on the console."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):  # already closed by its client
+                connection.shutdown(socket.SHUT_RDWR)
