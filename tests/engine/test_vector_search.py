@@ -1,0 +1,129 @@
+"""Vector search: replaces say what they cost, preflight finds missing endpoints, timeouts
+never delete, and a fresh "not found" is not believed at once."""
+
+from __future__ import annotations
+
+import pytest
+from support.harness import served_workspace
+
+from provisioner.kinds.vector_search_endpoints import VectorSearchEndpointHandler
+
+EMBEDDINGS = """\
+stack: vectors
+resources:
+  vector_search_endpoints:
+    vs: {endpoint_type: STANDARD}
+  vector_search_indexes:
+    docs:
+      name: main.rag.docs_index
+      endpoint_name: ${resources.vector_search_endpoints.vs.name}
+      primary_key: id
+      index_type: DELTA_SYNC
+      delta_sync_index_spec:
+        source_table: main.rag.docs
+        pipeline_type: TRIGGERED
+        embedding_source_columns:
+          - {name: text, embedding_model_endpoint_name: databricks-bge-large-en}
+targets:
+  served: {}
+"""
+
+
+def test_changing_the_pipeline_type_replaces_the_index_and_says_what_it_costs(harness):
+    harness.write(EMBEDDINGS)
+    harness.apply()
+    harness.write(EMBEDDINGS.replace("TRIGGERED", "CONTINUOUS"))
+    text = harness.cli("plan", str(harness.root)).out
+    assert "-/+ vector_search_indexes.docs will be replaced" in text
+    assert "delta_sync_index_spec.pipeline_type: \"TRIGGERED\" → \"CONTINUOUS\"" in text
+    assert "main.rag.docs is synced and re-embedded from scratch" in text
+    harness.apply()
+    harness.assert_converged()
+
+
+def test_replacing_an_endpoint_re_creates_its_indexes(harness):
+    harness.write(EMBEDDINGS)
+    harness.apply()
+    harness.write(EMBEDDINGS.replace("endpoint_type: STANDARD",
+                                     "endpoint_type: STORAGE_OPTIMIZED"))
+    changes = harness.changes()
+    assert changes["vector_search_endpoints.vs"]["notes"] == [
+        "its indexes go with it and are re-created: main.rag.docs_index"]
+    assert changes["vector_search_indexes.docs"]["action"] == "replace"
+    harness.apply()
+    harness.assert_converged()
+
+
+def test_deleting_an_endpoint_that_holds_foreign_indexes_is_refused(harness):
+    harness.write(EMBEDDINGS)
+    harness.apply()
+    with harness.workspace() as (client, _):
+        client.api_client.do("POST", "/api/2.0/vector-search/indexes", body={
+            "name": "main.other.foreign_index", "endpoint_name": "vs", "primary_key": "id",
+            "index_type": "DIRECT_ACCESS", "direct_access_index_spec": {
+                "schema_json": '{"id": "int", "v": "array<float>"}',
+                "embedding_vector_columns": [{"name": "v", "embedding_dimension": 4}]}})
+    refused = harness.cli("destroy", str(harness.root), "--auto-approve")
+    assert refused.code == 1
+    assert "main.other.foreign_index still on it, outside this stack" in refused.err
+
+
+def test_a_missing_embedding_endpoint_is_a_preflight_error_at_its_line(harness):
+    harness.write(EMBEDDINGS.replace("databricks-bge-large-en", "no-such-embedder"))
+    result = harness.cli("plan", str(harness.root))
+    assert result.code == 1
+    line = EMBEDDINGS.splitlines().index(
+        "          - {name: text, embedding_model_endpoint_name: databricks-bge-large-en}") + 1
+    assert f"stack.yaml:{line}:" in result.err
+    assert "serving endpoint 'no-such-embedder' does not exist" in result.err
+
+
+def test_a_chat_endpoint_is_not_an_embedding_endpoint(harness):
+    harness.write(EMBEDDINGS.replace("databricks-bge-large-en",
+                                     "databricks-meta-llama-3-3-70b-instruct"))
+    result = harness.cli("plan", str(harness.root))
+    assert result.code == 1 and "(an embeddings endpoint)" in result.err
+
+
+def test_a_readiness_timeout_deletes_nothing_and_the_next_apply_converges(harness, tmp_path,
+                                                                         monkeypatch):
+    harness.write(EMBEDDINGS)
+    with served_workspace(tmp_path / "ws", monkeypatch,
+                          vector_search_endpoint_seconds=3.0) as local:
+        timed_out = harness.cli("apply", str(harness.root), "-t", "served", "--auto-approve",
+                                "--timeout", "vector_search_endpoints=0.5")
+        assert timed_out.code == 1
+        assert "timed out" in timed_out.err
+        assert "vector_search_indexes.docs: create skipped" in timed_out.err
+        again = harness.cli("apply", str(harness.root), "-t", "served", "--auto-approve")
+        assert again.code == 0, again.text
+        assert not [r for r in local.request_log() if r["method"] == "DELETE"]
+        assert harness.changes("-t", "served") == {}
+
+
+def test_not_found_right_after_create_is_believed_only_after_retrying(tmp_path, monkeypatch):
+    from provisioner.local import FaultRule
+    from provisioner.workspace.client import WorkspaceAuth, connect
+
+    with served_workspace(tmp_path / "ws", monkeypatch) as local:
+        client = connect(WorkspaceAuth(host=local.url, token="test"))
+        handler = VectorSearchEndpointHandler()
+        handler.create(client, {"name": "fresh", "endpoint_type": "STANDARD"})
+        local.configure(fault_rules=(FaultRule(
+            method="GET", path="/api/2.0/vector-search/endpoints/fresh", status=404,
+            error_code="RESOURCE_DOES_NOT_EXIST", times=2),))
+        live = handler.wait(client, "fresh", timeout=30, progress=lambda status: None)
+        assert live.ready
+        statuses = [r["status"] for r in local.request_log()
+                    if r["path"] == "/api/2.0/vector-search/endpoints/fresh"]
+        assert statuses[:2] == [404, 404] and 200 in statuses
+
+
+@pytest.mark.parametrize("stack", ["embeddings", "external-chat"])
+def test_example_stacks_apply_offline_and_converge(harness, stack):
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "stacks" / stack / "stack.yaml"
+    harness.write(source.read_text())
+    harness.apply()
+    harness.assert_converged()
