@@ -103,12 +103,12 @@ class Applier:
     def _converge(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
         """Create or update until the live resource matches `desired`, then wait for it."""
         name = desired["name"]
-        live = handler.read(self.client, name)
+        live = handler.read(self.client, name, desired)
         if live is None:
             self._create(handler, address, desired)
         else:
             self._update(handler, address, desired, live)
-        return self._wait_ready(handler, address, name)
+        return self._wait_ready(handler, address, desired)
 
     def _create(self, handler: Handler, address: Address, desired: dict[str, Any]) -> None:
         """Never a duplicate: after a failed attempt, look by name before trying again."""
@@ -122,9 +122,9 @@ class Applier:
                 if not is_retryable(exc) or attempt == CREATE_ATTEMPTS:
                     raise
             time.sleep(RETRY_PAUSE * attempt)
-            if handler.read(self.client, desired["name"]) is not None:
+            if handler.read(self.client, desired["name"], desired) is not None:
                 break
-        live = handler.read(self.client, desired["name"])
+        live = handler.read(self.client, desired["name"], desired)
         if live is not None:
             self._update(handler, address, desired, live)
 
@@ -146,11 +146,11 @@ class Applier:
                 if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
                     raise
             self.emit(events.Waiting(str(address), "waiting for the update in flight"))
-            live = self._wait_ready(handler, address, desired["name"])
+            live = self._wait_ready(handler, address, desired)
 
-    def _wait_ready(self, handler: Handler, address: Address, name: str) -> Live:
+    def _wait_ready(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
         timeout = self.timeouts.get(address.kind, handler.ready_timeout)
-        return handler.wait(self.client, name, timeout,
+        return handler.wait(self.client, desired, timeout,
                             lambda status: self.emit(events.Waiting(str(address), status)))
 
     def _delete(self, handler: Handler, change: ResourceChange) -> None:

@@ -58,8 +58,11 @@ class Handler(Protocol):
     def desired(self, spec: ResourceSpec) -> dict[str, Any]:
         """The spec as the document the engine diffs and stores (REST JSON shape)."""
 
-    def read(self, client: WorkspaceClient, name: str) -> Live | None:
-        """The live resource, or None when the workspace has none of that name."""
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
+             ) -> Live | None:
+        """The live resource, or None when the workspace has none of that name. `desired`,
+        when known, lets a kind read what matters for it (e.g. the model version whose
+        content the stack describes)."""
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None: ...
 
@@ -69,9 +72,10 @@ class Handler(Protocol):
 
     def delete(self, client: WorkspaceClient, live: Live) -> None: ...
 
-    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+    def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
-        """Poll until ready; raise on failure or timeout. Never deletes anything."""
+        """Poll until `desired` is live and ready; raise on failure or timeout. Never
+        deletes anything."""
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         """What preflight must find in the workspace or in the plan."""

@@ -110,7 +110,8 @@ class ServingEndpointHandler(HandlerBase):
             document["permissions"] = permissions_document(endpoint.permissions)
         return document
 
-    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
+             ) -> Live | None:
         found = api.get(client, name)
         if found is None:
             return None
@@ -158,9 +159,10 @@ class ServingEndpointHandler(HandlerBase):
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete(client, live.name)
 
-    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+    def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         """Ready means READY and NOT_UPDATING (the SDK's waiter checks only the second)."""
+        name = desired["name"]
 
         def read() -> Live:
             live = self.read(client, name)

@@ -48,7 +48,8 @@ class VectorSearchEndpointHandler(HandlerBase):
             document["permissions"] = permissions_document(spec.permissions)
         return document
 
-    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
+             ) -> Live | None:
         found = api.get_endpoint(client, name)
         if found is None:
             return None
@@ -91,8 +92,10 @@ class VectorSearchEndpointHandler(HandlerBase):
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete_endpoint(client, live.name)
 
-    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+    def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
+        name = desired["name"]
+
         def read() -> Live:
             live = read_after_create(lambda: self.read(client, name), patience=60,
                                      what=f"vector search endpoint '{name}'")

@@ -86,7 +86,8 @@ class VectorSearchIndexHandler(HandlerBase):
     def desired(self, spec: VectorSearchIndexSpec) -> dict[str, Any]:
         return spec.create_body()
 
-    def read(self, client: WorkspaceClient, name: str) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
+             ) -> Live | None:
         found = api.get_index(client, name)
         if found is None:
             return None
@@ -123,8 +124,10 @@ class VectorSearchIndexHandler(HandlerBase):
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete_index(client, live.name)
 
-    def wait(self, client: WorkspaceClient, name: str, timeout: float,
+    def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
+        name = desired["name"]
+
         def read() -> Live:
             live = read_after_create(lambda: self.read(client, name), patience=60,
                                      what=f"index '{name}'")

@@ -31,10 +31,12 @@ class Subject:
 
     address: Address
     name: str
+    desired: dict[str, Any] | None = None
 
 
 def subjects(stack: Stack, state: State) -> list[Subject]:
-    found = {a: Subject(a, _static_name(r)) for a, r in stack.resources.items()}
+    found = {a: Subject(a, _static_name(r), resolve(handler_for(a.kind).desired(r.spec), {}))
+             for a, r in stack.resources.items()}
     for text, remembered in state.resources.items():
         address = Address.parse(text)
         if address not in found or found[address].name == UNKNOWN:
@@ -48,7 +50,7 @@ def read_live(client: WorkspaceClient, items: Iterable[Subject], parallelism: in
     items = list(items)
 
     def read(subject: Subject) -> Live | None:
-        return handler_for(subject.address.kind).read(client, subject.name)
+        return handler_for(subject.address.kind).read(client, subject.name, subject.desired)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         return dict(zip((s.address for s in items), pool.map(read, items), strict=True))

@@ -112,7 +112,7 @@ def test_not_found_right_after_create_is_believed_only_after_retrying(tmp_path, 
         local.configure(fault_rules=(FaultRule(
             method="GET", path="/api/2.0/vector-search/endpoints/fresh", status=404,
             error_code="RESOURCE_DOES_NOT_EXIST", times=2),))
-        live = handler.wait(client, "fresh", timeout=30, progress=lambda status: None)
+        live = handler.wait(client, {"name": "fresh"}, timeout=30, progress=lambda status: None)
         assert live.ready
         statuses = [r["status"] for r in local.request_log()
                     if r["path"] == "/api/2.0/vector-search/endpoints/fresh"]
