@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
@@ -55,8 +56,9 @@ class Handler(Protocol):
     ready_timeout: ClassVar[float]
     """Seconds to wait for readiness, suited to the real service."""
 
-    def desired(self, spec: ResourceSpec) -> dict[str, Any]:
-        """The spec as the document the engine diffs and stores (REST JSON shape)."""
+    def desired(self, spec: ResourceSpec, root: Path) -> dict[str, Any]:
+        """The spec as the document the engine diffs and stores (REST JSON shape); `root`
+        is the stack folder its relative paths start from."""
 
     def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
              ) -> Live | None:

@@ -7,6 +7,7 @@ fields lifted to the top (as the stack writes them) plus `permissions`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import (
@@ -102,7 +103,7 @@ class ServingEndpointHandler(HandlerBase):
     def __init__(self, kind: str):
         self.kind = kind
 
-    def desired(self, spec: EndpointSpec) -> dict[str, Any]:
+    def desired(self, spec: EndpointSpec, root: Path) -> dict[str, Any]:
         endpoint = spec.to_serving_endpoint()
         body = endpoint.create_body()
         document = {"name": body.pop("name"), **body.pop("config", {}), **body}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
@@ -39,7 +40,7 @@ class VectorSearchEndpointHandler(HandlerBase):
     rules: ClassVar[Rules] = RULES
     ready_timeout: ClassVar[float] = 60 * 60.0  # the CLI waits 60 min, Terraform 75
 
-    def desired(self, spec: VectorSearchEndpointSpec) -> dict[str, Any]:
+    def desired(self, spec: VectorSearchEndpointSpec, root: Path) -> dict[str, Any]:
         document = spec.create_body()
         api_fields = spec.to_api()
         if "custom_tags" in api_fields:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
@@ -83,7 +84,7 @@ class VectorSearchIndexHandler(HandlerBase):
     rules: ClassVar[Rules] = RULES
     ready_timeout: ClassVar[float] = 75 * 60.0  # a first Delta Sync can take an hour
 
-    def desired(self, spec: VectorSearchIndexSpec) -> dict[str, Any]:
+    def desired(self, spec: VectorSearchIndexSpec, root: Path) -> dict[str, Any]:
         return spec.create_body()
 
     def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None

@@ -35,7 +35,8 @@ class Subject:
 
 
 def subjects(stack: Stack, state: State) -> list[Subject]:
-    found = {a: Subject(a, _static_name(r), resolve(handler_for(a.kind).desired(r.spec), {}))
+    found = {a: Subject(a, _static_name(r),
+                        resolve(handler_for(a.kind).desired(r.spec, stack.root), {}))
              for a, r in stack.resources.items()}
     for text, remembered in state.resources.items():
         address = Address.parse(text)
@@ -131,7 +132,7 @@ class _Builder:
     def resource(self, resource: Resource) -> None:
         address = resource.address
         handler = handler_for(address.kind)
-        raw = handler.desired(resource.spec)
+        raw = handler.desired(resource.spec, self.stack.root)
         desired = resolve(raw, self.outputs)
         live = self.live.get(address)
         remembered = self.state.resources.get(str(address))
