@@ -154,12 +154,15 @@ class Applier:
                             lambda status: self.emit(events.Waiting(str(address), status)))
 
     def _delete(self, handler: Handler, change: ResourceChange) -> None:
-        live = handler.read(self.client, change.name)
+        """Delete what the workspace has: by the name the state knows (a rename's old one)."""
+        remembered = self.store.state.resources.get(change.address)
+        name = remembered.name if remembered else change.name
+        live = handler.read(self.client, name)
         if live is None:
             return
         handler.delete(self.client, live)
         self.emit(events.Waiting(change.address, "deleting"))
-        poll(lambda: handler.read(self.client, change.name), lambda value: value is None,
+        poll(lambda: handler.read(self.client, name), lambda value: value is None,
              timeout=self.timeouts.get("delete", DELETE_TIMEOUT),
              what=f"{change.address} to be deleted")
 

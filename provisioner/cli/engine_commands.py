@@ -124,7 +124,7 @@ def destroy(path, target, cli_vars, var_files, run: RunOptions) -> None:
 
 def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan
+    from provisioner.cli.workflow import make_plan, record_protection
 
     if not run.auto_approve and not sys.stdin.isatty():
         raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
@@ -134,6 +134,8 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
                            only=run.only)
         _print_plan(result.planned.plan.to_document(), "text")
+        if not destroy:
+            record_protection(session)
         if not result.planned.plan.has_changes:
             return
         if not run.auto_approve and not click.confirm("Apply these changes?", err=True):

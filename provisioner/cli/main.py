@@ -9,7 +9,9 @@ import click
 
 from provisioner import __version__
 from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan
+from provisioner.cli.local import local
 from provisioner.cli.output import err
+from provisioner.cli.reference_docs import reference_docs
 from provisioner.cli.stack_commands import graph, schema, validate
 from provisioner.cli.state_commands import refresh, state
 
@@ -22,19 +24,10 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-for command in (validate, plan, apply, destroy, refresh, state, force_unlock, graph, schema):
+for command in (validate, plan, apply, destroy, refresh, state, force_unlock, graph, schema,
+                local, reference_docs):
     cli.add_command(command)
 
-
-def _add_local() -> None:
-    try:
-        from provisioner.cli.local import local
-    except ImportError:  # TEMPORARY while the local workspace is being written
-        return
-    cli.add_command(local)
-
-
-_add_local()
 
 
 def main() -> None:

@@ -53,7 +53,7 @@ class Session:
 
 
 def open_session(stack: Stack, *, parallelism: int) -> Session:
-    from provisioner.workspace.client import WorkspaceAuth, connect
+    from provisioner.workspace.client import Registry, Workspace, WorkspaceAuth, connect
 
     directory = provisioner_dir(stack)
     local = None
@@ -64,13 +64,15 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
         settings = Settings.model_validate_json(configured) if configured else None
         local = LocalWorkspace(directory / "local", settings=settings)
         auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
+        registry = Registry.local(str((directory / "local").resolve()))
     else:
         workspace = stack.target.workspace
         auth = WorkspaceAuth(host=workspace and workspace.host,
                              profile=workspace and workspace.profile,
                              auth_type=workspace and workspace.auth_type)
+        registry = Registry.databricks(workspace and workspace.profile)
     try:
-        client = connect(auth, parallelism=parallelism)
+        client = Workspace(connect(auth, parallelism=parallelism), registry)
         store = StateStore(_backend(stack, directory, client), stack.name, stack.target.name)
     except BaseException:
         if local is not None:

@@ -83,3 +83,14 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
     applier = Applier(session.client, session.stack, session.store, result.planned, emit,
                       timeouts=timeouts)
     return applier.run(parallelism)
+
+
+def record_protection(session: Session) -> None:
+    """Keep each resource's `prevent_destroy` in the state current even when nothing else
+    changes, so removing a protected resource from the stack is refused."""
+    for address, resource in session.stack.resources.items():
+        remembered = session.store.state.resources.get(str(address))
+        wanted = resource.spec.lifecycle.prevent_destroy
+        if remembered is not None and remembered.prevent_destroy != wanted:
+            session.store.record(str(address),
+                                 dataclasses.replace(remembered, prevent_destroy=wanted))

@@ -86,6 +86,9 @@ class Handler(Protocol):
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]: ...
 
+    def refusals(self, live: Live, last_applied: dict[str, Any] | None
+                 ) -> tuple[str, ...]: ...
+
 
 class HandlerBase:
     """Defaults for the optional parts of the Handler contract."""
@@ -99,4 +102,8 @@ class HandlerBase:
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
         """(kind, name) of resources that live inside this one and go with it."""
+        return ()
+
+    def refusals(self, live: Live, last_applied: dict[str, Any] | None) -> tuple[str, ...]:
+        """Why this resource must not be deleted (or replaced) now, if it must not."""
         return ()

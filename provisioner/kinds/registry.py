@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provisioner.kinds.base import Handler, Requirement
+from provisioner.kinds.registered_models import RegisteredModelHandler
 from provisioner.kinds.serving_endpoints import ServingEndpointHandler
 from provisioner.kinds.vector_search_endpoints import VectorSearchEndpointHandler
 from provisioner.kinds.vector_search_indexes import VectorSearchIndexHandler
@@ -18,6 +19,7 @@ HANDLERS: dict[str, Handler] = {
     "foundation_models": ServingEndpointHandler("foundation_models"),
     "vector_search_endpoints": VectorSearchEndpointHandler(),
     "vector_search_indexes": VectorSearchIndexHandler(),
+    "registered_models": RegisteredModelHandler(),
 }
 
 
@@ -31,11 +33,14 @@ def all_kinds() -> list[str]:
 
 def exists(client: WorkspaceClient, requirement: Requirement) -> bool:
     """Whether a requirement is met in the workspace, asked of the kind that provides it."""
+    from provisioner.workspace import registry
     from provisioner.workspace.api import model_versions
 
     if requirement.kind == "model_version":
         name, _, version = requirement.name.rpartition("/")
-        return model_versions.exists(client, name, version)
+        if name.startswith("system.ai."):
+            return model_versions.foundation_model_exists(client, name, version)
+        return registry.version_exists(client.registry, name, version)
     provider = next(h for h in HANDLERS.values() if h.provides == requirement.kind)
     live = provider.read(client, requirement.name)
     return live is not None and all(live.facts.get(k) == v

@@ -88,7 +88,11 @@ RULES = Rules((
     InputOnly("rate_limits", reason="deprecated top-level rate limits are not returned by GET"),
     InputOnly("served_entities[*].burst_scaling_enabled",
               reason="GET does not return burst_scaling_enabled"),
+    InputOnly("served_models[*].burst_scaling_enabled",
+              reason="GET does not return burst_scaling_enabled"),
     Sensitive("served_entities[*].environment_vars.*", unless_secret_reference=True,
+              reason="environment variables that are not secret references hold plaintext"),
+    Sensitive("served_models[*].environment_vars.*", unless_secret_reference=True,
               reason="environment variables that are not secret references hold plaintext"),
 ))
 

@@ -16,7 +16,7 @@ _DELETED_STAGE = "Deleted_Internal"
 
 def has_model_version(directory: Path, name: str, version: str) -> bool:
     """True if `name` (compared case-insensitively, as Unity Catalog does) has `version`."""
-    path = directory / "mlflow" / "mlflow.db"
+    path = (directory / "mlflow" / "mlflow.db").resolve()
     if not path.is_file() or not version.isdigit():
         return False
     try:

@@ -172,6 +172,9 @@ class Routes:
         return self.add("DELETE", template)
 
     def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
+        """The route for a request; a trailing slash is ignored (MLflow's deploy client
+        posts to `/api/2.0/serving-endpoints/`)."""
+        path = path.rstrip("/") or "/"
         for route in self._routes:
             if route.method == method and (m := route.pattern.fullmatch(path)):
                 return route.handler, {k: unquote(v) for k, v in m.groupdict().items()}

@@ -35,13 +35,17 @@ class Subject:
 
 
 def subjects(stack: Stack, state: State) -> list[Subject]:
-    found = {a: Subject(a, _static_name(r),
-                        resolve(handler_for(a.kind).desired(r.spec, stack.root), {}))
-             for a, r in stack.resources.items()}
+    """What to read: a resource the state knows is read by the name it has in the workspace
+    (so a rename is planned as a replace of it, never as a second resource); any other by the
+    name the stack gives it (so a lost state adopts by name)."""
+    found = {}
+    for address, resource in stack.resources.items():
+        remembered = state.resources.get(str(address))
+        found[address] = Subject(
+            address, remembered.name if remembered else _static_name(resource),
+            resolve(handler_for(address.kind).desired(resource.spec, stack.root), {}))
     for text, remembered in state.resources.items():
-        address = Address.parse(text)
-        if address not in found or found[address].name == UNKNOWN:
-            found[address] = Subject(address, remembered.name)
+        found.setdefault(Address.parse(text), Subject(Address.parse(text), remembered.name))
     return [s for s in found.values() if s.name != UNKNOWN]
 
 
@@ -163,8 +167,8 @@ class _Builder:
                 action, reason = Action.UPDATE, Reason.CHANGED
             else:
                 action, reason = Action.NO_OP, Reason.CHANGED
-            drifted = (tuple(self._field(c)
-                             for c in drift(live.document, last_applied, handler.rules))
+            drifted = (tuple(self._field(c) for c in drift(live.document, last_applied,
+                                                          handler.rules, ignore))
                        if last_applied else ())
             self.changes.append(ResourceChange(
                 action=action, reason=str(reason), fields=fields,
@@ -173,8 +177,7 @@ class _Builder:
             self.outputs[address] = ({"name": common["name"]} if action is Action.REPLACE
                                      else {**live.outputs, "name": live.name})
             if action is Action.REPLACE:
-                self._protect(resource.spec.lifecycle.prevent_destroy, address, location,
-                              "replace")
+                self._protect(resource.spec.lifecycle.prevent_destroy, address, "replace")
         self.desired[address] = raw
 
     def containment(self) -> None:
@@ -200,9 +203,17 @@ class _Builder:
                     hint="delete or move them first"))
         for i, change in enumerate(self.changes):
             live = self._destroyed_live(change)
-            if live is not None:
-                notes = handler_for(change.kind).impact(str(change.action), live)
-                self.changes[i] = dataclasses.replace(change, notes=change.notes + notes)
+            if live is None:
+                continue
+            handler = handler_for(change.kind)
+            notes = handler.impact(str(change.action), live)
+            self.changes[i] = dataclasses.replace(change, notes=change.notes + notes)
+            remembered = self.state.resources.get(change.address)
+            resource = self.stack.resources.get(Address.parse(change.address))
+            verb = "replaced" if change.action is Action.REPLACE else "deleted"
+            for refusal in handler.refusals(live, remembered.last_applied if remembered else None):
+                self.diagnostics.append(error(f"{change.address} cannot be {verb}: {refusal}",
+                                              resource.span if resource else None))
 
     def _destroyed_live(self, change: ResourceChange) -> Live | None:
         if change.action not in (Action.REPLACE, Action.DELETE):
@@ -219,18 +230,20 @@ class _Builder:
             before=sensitive.mask(live.document, handler.rules) if live else None,
             fingerprint=fingerprint(live) if live else None,
             depends_on=remembered.depends_on, notes=notes))
-        self._protect(remembered.prevent_destroy, address, None, "delete")
+        resource = self.stack.resources.get(address)
+        prevent = (resource.spec.lifecycle.prevent_destroy if resource
+                   else remembered.prevent_destroy)
+        self._protect(prevent, address, "delete")
 
-    def _protect(self, prevent: bool, address: Address, location: str | None, verb: str
-                 ) -> None:
+    def _protect(self, prevent: bool, address: Address, verb: str) -> None:
         if not prevent:
             return
         resource = self.stack.resources.get(address)
         self.diagnostics.append(error(
             f"{address} has lifecycle.prevent_destroy set; this plan would {verb} it",
             resource.span if resource else None,
-            hint="remove prevent_destroy (and apply) first if the "
-            f"{verb} is intended" + ("" if location else "; it was set when last applied")))
+            hint=f"remove prevent_destroy (and apply) first if the {verb} is intended"
+            + ("" if resource else "; it was set when last applied")))
 
     @staticmethod
     def _field(change: FieldChange) -> FieldDiff:

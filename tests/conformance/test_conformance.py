@@ -14,6 +14,7 @@ from provisioner.kinds.registry import all_kinds
 from provisioner.stack.targets import merge
 
 CASES = Path(__file__).parent / "cases"
+FILES = Path(__file__).parent / "files"
 
 
 def load_case(kind: str) -> dict[str, Any]:
@@ -32,6 +33,15 @@ def state_entry(harness, address: str) -> dict[str, Any]:
     return json.loads(result.out)
 
 
+def change_in_registry(harness, call: dict[str, Any], name: str) -> None:
+    """An out-of-band change to the local MLflow registry, as a person would make it."""
+    import mlflow
+
+    uri = f"sqlite:///{harness.root.resolve()}/.provisioner/local/mlflow/mlflow.db"
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+    getattr(client, call["method"])(*[a.format(name=name) for a in call["args"]])
+
+
 def test_every_registered_kind_has_a_case():
     assert sorted(p.stem for p in CASES.glob("*.yaml")) == sorted(all_kinds())
 
@@ -39,7 +49,11 @@ def test_every_registered_kind_has_a_case():
 @pytest.mark.parametrize("kind", all_kinds())
 def test_resource_lifecycle(harness, kind):
     case = load_case(kind)
+    if case.get("requires"):
+        pytest.importorskip(case["requires"], reason="needs the provisioner[models] extra")
     address = f"{kind}.subject"
+    for target, source in case.get("files", {}).items():
+        harness.write((FILES / source).read_text(), target)
 
     harness.write(stack_yaml(case, case["create"]))
     assert harness.changes()[address]["action"] == "create"
@@ -69,11 +83,14 @@ def test_resource_lifecycle(harness, kind):
         assert state_entry(harness, address)["id"] != before["id"], "a replace re-creates"
 
     out_of_band = case["out_of_band"]
-    with harness.workspace() as (client, _):
-        name = state_entry(harness, address)["name"]
-        client.api_client.do(out_of_band["request"]["method"],
-                             out_of_band["request"]["path"].format(name=name),
-                             body=out_of_band["request"]["body"])
+    name = state_entry(harness, address)["name"]
+    if "mlflow" in out_of_band:
+        change_in_registry(harness, out_of_band["mlflow"], name)
+    else:
+        with harness.workspace() as (client, _):
+            client.api_client.do(out_of_band["request"]["method"],
+                                 out_of_band["request"]["path"].format(name=name),
+                                 body=out_of_band["request"]["body"])
     if out_of_band.get("expect") or out_of_band.get("action"):
         change = harness.changes()[address]
         assert change["action"] == out_of_band.get("action", "update")

@@ -1,5 +1,4 @@
-"""Does a served model version exist? `system.ai` foundation models are asked of the
-model-optimization API; Unity Catalog models of the UC model-versions API."""
+"""Foundation models a provisioned-throughput endpoint may serve (`system.ai.*`)."""
 
 from __future__ import annotations
 
@@ -11,9 +10,7 @@ if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
 
-def exists(client: WorkspaceClient, name: str, version: str) -> bool:
-    if name.startswith("system.ai."):
-        path = f"/api/2.0/serving-endpoints/get-model-optimization-info/{name}/{version}"
-    else:
-        path = f"/api/2.1/unity-catalog/models/{name}/versions/{version}"
+def foundation_model_exists(client: WorkspaceClient, name: str, version: str) -> bool:
+    """Asked of the model-optimization API, which knows every servable system.ai model."""
+    path = f"/api/2.0/serving-endpoints/get-model-optimization-info/{name}/{version}"
     return get_or_none(client, path) is not None

@@ -53,3 +53,8 @@ def set_permissions(client: WorkspaceClient, endpoint_id: str,
                     access_control_list: list[dict[str, Any]]) -> dict[str, Any]:
     return call(client, "PUT", f"/api/2.0/permissions/serving-endpoints/{endpoint_id}",
                 body={"access_control_list": access_control_list})
+
+
+def list_all(client: WorkspaceClient) -> list[dict[str, Any]]:
+    """Summaries of every endpoint (the API does not paginate)."""
+    return call(client, "GET", BASE).get("endpoints", [])
