@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from provisioner.cli.formats import FORMATS, errors_as, print_plan
 from provisioner.cli.options import load_stack, stack_options
 from provisioner.cli.output import err, out
 
@@ -79,21 +80,28 @@ def apply_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @engine_options
 @click.option("--out", "out_file", type=click.Path(dir_okay=False),
               help="Save the plan (JSON) for `provisioner apply PLANFILE`.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+              help="markdown: a pull-request comment; github: workflow annotations too.")
+@click.option("--artifact-name", metavar="NAME",
+              help="Where reviewers find the whole plan, named in a cut markdown comment "
+                   "(default: the --out file's name, else plan.json).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Plan the destruction of every resource.")
-def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, detailed_exitcode,
-         destroy) -> None:
+def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, artifact_name,
+         detailed_exitcode, destroy) -> None:
     """Show, field by field, what apply would change."""
     from provisioner.cli.session import open_session
     from provisioner.cli.workflow import make_plan
 
-    stack = load_stack(path, target, cli_vars, var_files)
-    with open_session(stack, parallelism=run.parallelism) as session:
-        result = make_plan(session, parallelism=run.parallelism, destroy=destroy, only=run.only)
+    with errors_as(fmt, "provisioner plan"):
+        stack = load_stack(path, target, cli_vars, var_files)
+        with open_session(stack, parallelism=run.parallelism) as session:
+            result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
+                               only=run.only)
     document = result.planned.plan.to_document()
-    _print_plan(document, fmt)
+    artifact = artifact_name or (Path(out_file).name if out_file else "plan.json")
+    print_plan(document, fmt, artifact=artifact)
     if out_file:
         Path(out_file).write_text(json.dumps(document, indent=2) + "\n")
         err(f"Saved the plan to {out_file}; apply it with: provisioner apply {out_file}")
@@ -133,7 +141,7 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
             session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
                            only=run.only)
-        _print_plan(result.planned.plan.to_document(), "text")
+        print_plan(result.planned.plan.to_document(), "text")
         if not destroy:
             record_protection(session)
         if not result.planned.plan.has_changes:
@@ -181,15 +189,6 @@ def _execute(session, result, run: RunOptions) -> None:
         f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:
         raise click.exceptions.Exit(1)
-
-
-def _print_plan(document: dict, fmt: str) -> None:
-    if fmt == "json":
-        out(json.dumps(document, indent=2))
-        return
-    from provisioner.render.plan_text import render
-
-    out(render(document, color=sys.stdout.isatty()))
 
 
 @click.command("force-unlock")

@@ -9,6 +9,7 @@ import click
 
 from provisioner import __version__
 from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan
+from provisioner.cli.gitops_commands import drift, generate, import_
 from provisioner.cli.local import local
 from provisioner.cli.output import err
 from provisioner.cli.reference_docs import reference_docs
@@ -24,8 +25,8 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-for command in (validate, plan, apply, destroy, refresh, state, force_unlock, graph, schema,
-                local, reference_docs):
+for command in (validate, plan, apply, destroy, drift, refresh, import_, generate, state,
+                force_unlock, graph, schema, local, reference_docs):
     cli.add_command(command)
 
 

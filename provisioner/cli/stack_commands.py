@@ -52,14 +52,17 @@ def graph(path: str, target: str | None, cli_vars: tuple[str, ...], var_files: t
 
 
 @click.command()
-@click.argument("document", type=click.Choice(["stack", "plan", "state"]), default="stack")
+@click.argument("document", type=click.Choice(["stack", "plan", "state", "drift"]),
+                default="stack")
 def schema(document: str) -> None:
-    """Print the JSON Schema of a stack file, a plan document or a state document."""
+    """Print the JSON Schema of a stack file, a plan, state or drift document."""
     import json
 
     from provisioner.plan.document import plan_schema
+    from provisioner.plan.drift_document import drift_schema
     from provisioner.stack.schema import stack_schema
     from provisioner.state.document import state_schema
 
-    schemas = {"stack": stack_schema, "plan": plan_schema, "state": state_schema}
+    schemas = {"stack": stack_schema, "plan": plan_schema, "state": state_schema,
+               "drift": drift_schema}
     out(json.dumps(schemas[document](), indent=2))

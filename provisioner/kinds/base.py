@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -46,6 +47,25 @@ Progress = Callable[[str], None]
 """Handlers report what they are waiting for (e.g. "IN_PROGRESS") through this."""
 
 
+class DriftSeverity(StrEnum):
+    """How much a change made outside the stack matters, least first: a nightly drift job
+    fails on a threshold (`--fail-on breaking`)."""
+
+    COSMETIC = "cosmetic"
+    CONFIG = "config"
+    BREAKING = "breaking"
+    DELETED = "deleted"
+
+    @property
+    def rank(self) -> int:
+        return list(DriftSeverity).index(self)
+
+
+Severities = Mapping[str, DriftSeverity]
+"""Field path pattern (rules syntax, e.g. `served_entities[*].workload_size`) -> severity of
+drift at or under it; the longest matching pattern wins, unmatched fields are `config`."""
+
+
 class Handler(Protocol):
     """A kind's behaviour. One API call per create/update step; waiting only in `wait`."""
 
@@ -55,6 +75,10 @@ class Handler(Protocol):
     rules: ClassVar[Rules]
     ready_timeout: ClassVar[float]
     """Seconds to wait for readiness, suited to the real service."""
+    severity: ClassVar[Severities]
+    """How much drift on each field matters (see `DriftSeverity`)."""
+    generates: bool
+    """Whether `provisioner generate` writes this kind's live resources as stack YAML."""
 
     def desired(self, spec: ResourceSpec, root: Path) -> dict[str, Any]:
         """The spec as the document the engine diffs and stores (REST JSON shape); `root`
@@ -89,9 +113,20 @@ class Handler(Protocol):
     def refusals(self, live: Live, last_applied: dict[str, Any] | None
                  ) -> tuple[str, ...]: ...
 
+    def list_names(self, client: WorkspaceClient) -> list[str]:
+        """Names of this kind's resources in the workspace (for `generate`)."""
+
+    def to_spec(self, live: Live) -> dict[str, Any]:
+        """The stack fields that describe `live` (the inverse of `desired`), once the engine
+        has dropped server defaults and sensitive values: server-only fields removed, API
+        shapes lifted to the stack's (tags as a map, permissions with `level`)."""
+
 
 class HandlerBase:
     """Defaults for the optional parts of the Handler contract."""
+
+    severity: ClassVar[Severities] = {}
+    generates: bool = False
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         return []
@@ -107,3 +142,11 @@ class HandlerBase:
     def refusals(self, live: Live, last_applied: dict[str, Any] | None) -> tuple[str, ...]:
         """Why this resource must not be deleted (or replaced) now, if it must not."""
         return ()
+
+    def list_names(self, client: WorkspaceClient) -> list[str]:
+        """A kind that cannot be written back as YAML (its source lives elsewhere) lists
+        nothing."""
+        return []
+
+    def to_spec(self, live: Live) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not generate stack YAML")

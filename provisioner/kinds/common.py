@@ -17,6 +17,13 @@ def permissions_document(permissions: Sequence[Permission]) -> list[dict[str, An
     return [{**dict([p.principal]), "permission_level": p.level} for p in permissions]
 
 
+def spec_permissions(grants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ACL entries back in the stack's shape (`level`): the inverse of
+    `permissions_document`."""
+    return [{**{k: g[k] for k in PRINCIPALS if k in g}, "level": g["permission_level"]}
+            for g in grants]
+
+
 def direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
     """The ACL entries set on the object itself (inherited ones are not ours to manage)."""
     grants = []
@@ -36,6 +43,15 @@ def tag_patch(desired: Sequence[dict[str, Any]], live: Sequence[dict[str, Any]]
     add = [{"key": k, "value": v} for k, v in wanted.items()
            if k not in current or current[k] != v]
     return add, [k for k in current if k not in wanted]
+
+
+def tags_map(tags: Sequence[dict[str, Any]]) -> dict[str, str] | list[dict[str, Any]]:
+    """The API's `[{key, value}]` as the map stacks usually write; kept as the list when two
+    entries share a key (the map could not say so)."""
+    keys = [t["key"] for t in tags]
+    if len(set(keys)) != len(keys):
+        return list(tags)
+    return {t["key"]: str(t.get("value") or "") for t in tags}
 
 
 def read_after_create(read: Callable[[], T | None], *, patience: float, what: str) -> T:

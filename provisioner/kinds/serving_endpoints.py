@@ -20,9 +20,17 @@ from provisioner.diff.rules import (
     ServerDefault,
 )
 from provisioner.errors import ApiError
-from provisioner.kinds.base import HandlerBase, Live, Progress, Requirement
-from provisioner.kinds.common import PRINCIPALS, direct_grants, permissions_document, tag_patch
+from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
+from provisioner.kinds.common import (
+    PRINCIPALS,
+    direct_grants,
+    permissions_document,
+    spec_permissions,
+    tag_patch,
+    tags_map,
+)
 from provisioner.kinds.waiting import poll
+from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
 from provisioner.workspace.api import serving_endpoints as api
 
@@ -35,6 +43,10 @@ if TYPE_CHECKING:
 SERVER_FIELDS = ("ai_gateway", "tags", "route_optimized", "description",
                  "email_notifications", "telemetry_config")
 """Top-level fields GET returns as they were set (others are input-only)."""
+READ_ONLY_ENTITY_FIELDS = ("state", "creator", "creation_timestamp")
+"""What GET adds to a served entity: never written in a stack."""
+FULL_FORM = "serving_endpoints"
+"""The kind `generate` writes endpoints as; the short forms are only ever written by hand."""
 
 
 def default_entity_name(entity: dict[str, Any]) -> str | None:
@@ -96,16 +108,42 @@ RULES = Rules((
               reason="environment variables that are not secret references hold plaintext"),
 ))
 
+_BREAKING, _CONFIG, _COSMETIC = (DriftSeverity.BREAKING, DriftSeverity.CONFIG,
+                                 DriftSeverity.COSMETIC)
+_SCALING = ("workload_size", "workload_type", "scale_to_zero_enabled",
+            "min_provisioned_concurrency", "max_provisioned_concurrency",
+            "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units")
+SEVERITY = {
+    # What is served and where its traffic goes changes the answers callers get.
+    "name": _BREAKING,
+    "served_entities": _BREAKING,
+    "served_models": _BREAKING,
+    "traffic_config": _BREAKING,
+    "route_optimized": _BREAKING,
+    # Capacity, gateway and access change how it is served, not what.
+    **{f"{entities}[*].{field}": _CONFIG for entities in ("served_entities", "served_models")
+       for field in _SCALING},
+    "ai_gateway": _CONFIG,
+    "permissions": _CONFIG,
+    "auto_capture_config": _CONFIG,
+    "email_notifications": _CONFIG,
+    "telemetry_config": _CONFIG,
+    "tags": _COSMETIC,
+    "description": _COSMETIC,
+}
+
 
 class ServingEndpointHandler(HandlerBase):
     """One handler class for the three endpoint kinds: only the spec's compile step differs."""
 
     provides: ClassVar[str] = "serving_endpoint"
     rules: ClassVar[Rules] = RULES
+    severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
     ready_timeout: ClassVar[float] = 45 * 60.0  # the CLI waits 35 min, Terraform 45
 
     def __init__(self, kind: str):
         self.kind = kind
+        self.generates = kind == FULL_FORM
 
     def desired(self, spec: EndpointSpec, root: Path) -> dict[str, Any]:
         endpoint = spec.to_serving_endpoint()
@@ -182,6 +220,32 @@ class ServingEndpointHandler(HandlerBase):
         return poll(read, lambda live: live.ready, timeout=timeout,
                     what=f"endpoint '{name}' to be ready",
                     progress=lambda live: progress(live.status))
+
+    def list_names(self, client: WorkspaceClient) -> list[str]:
+        """Every endpoint but the pay-per-token ones, which are referenced, never managed."""
+        return [e["name"] for e in api.list_all(client)
+                if not e["name"].startswith(PAY_PER_TOKEN_PREFIX)]
+
+    def to_spec(self, live: Live) -> dict[str, Any]:
+        """The full `serving_endpoints` form, whichever short form made the endpoint."""
+        spec = dict(live.document)
+        if spec.get("served_entities"):
+            spec.pop("served_models", None)  # GET mirrors compute entities as served_models
+        for entities in ("served_entities", "served_models"):
+            if entities in spec:
+                spec[entities] = [{k: v for k, v in e.items() if k not in READ_ONLY_ENTITY_FIELDS}
+                                  for e in spec[entities]]
+        routes = (spec.get("traffic_config") or {}).get("routes")
+        if routes:  # GET names each route's entity twice (terraform-provider-databricks#3789)
+            spec["traffic_config"] = {**spec["traffic_config"], "routes": [
+                {k: v for k, v in r.items()
+                 if k != "served_model_name" or v != r.get("served_entity_name")}
+                for r in routes]}
+        if "tags" in spec:
+            spec["tags"] = tags_map(spec["tags"])
+        if "permissions" in spec:
+            spec["permissions"] = spec_permissions(spec["permissions"])
+        return spec
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         found = []

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
 from provisioner.errors import ApiError
-from provisioner.kinds.base import HandlerBase, Live, Progress
+from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
     PRINCIPALS,
     direct_grants,
     permissions_document,
     read_after_create,
+    spec_permissions,
+    tags_map,
 )
 from provisioner.kinds.waiting import poll
 from provisioner.workspace.api import vector_search as api
@@ -32,12 +34,23 @@ RULES = Rules((
     KeyedList("custom_tags", keys=("key",), reason="tags are keyed"),
     KeyedList("permissions", keys=PRINCIPALS, reason="one entry per principal"),
 ))
+SEVERITY = {
+    "name": DriftSeverity.BREAKING,
+    "endpoint_type": DriftSeverity.BREAKING,  # only a re-creation changes it: indexes went too
+    "target_qps": DriftSeverity.CONFIG,
+    "permissions": DriftSeverity.CONFIG,
+    "budget_policy_id": DriftSeverity.CONFIG,
+    "usage_policy_id": DriftSeverity.CONFIG,
+    "custom_tags": DriftSeverity.COSMETIC,
+}
 
 
 class VectorSearchEndpointHandler(HandlerBase):
     kind: ClassVar[str] = "vector_search_endpoints"
     provides: ClassVar[str] = "vector_search_endpoint"
     rules: ClassVar[Rules] = RULES
+    severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
+    generates = True
     ready_timeout: ClassVar[float] = 60 * 60.0  # the CLI waits 60 min, Terraform 75
 
     def desired(self, spec: VectorSearchEndpointSpec, root: Path) -> dict[str, Any]:
@@ -107,6 +120,17 @@ class VectorSearchEndpointHandler(HandlerBase):
         return poll(read, lambda live: live.ready, timeout=timeout,
                     what=f"vector search endpoint '{name}' to be ONLINE",
                     progress=lambda live: progress(live.status))
+
+    def list_names(self, client: WorkspaceClient) -> list[str]:
+        return [e["name"] for e in api.list_endpoints(client)]
+
+    def to_spec(self, live: Live) -> dict[str, Any]:
+        spec = dict(live.document)
+        if "custom_tags" in spec:
+            spec["custom_tags"] = tags_map(spec["custom_tags"])
+        if "permissions" in spec:
+            spec["permissions"] = spec_permissions(spec["permissions"])
+        return spec
 
     def impact(self, action: str, live: Live) -> tuple[str, ...]:
         indexes = live.facts.get("indexes") or ()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
 from provisioner.errors import ApiError
-from provisioner.kinds.base import HandlerBase, Live, Progress, Requirement
+from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
 from provisioner.kinds.common import read_after_create
 from provisioner.kinds.waiting import poll
 from provisioner.workspace.api import vector_search as api
@@ -78,12 +78,18 @@ RULES = Rules((
 ))
 SPEC_FIELDS = ("name", "endpoint_name", "primary_key", "index_type", "index_subtype",
                "delta_sync_index_spec", "direct_access_index_spec")
+SEVERITY = {field: DriftSeverity.BREAKING for field in SPEC_FIELDS}
+"""An index's spec is what it answers queries from: any drift in it is breaking."""
+READ_ONLY_SPEC_FIELDS = {"delta_sync_index_spec": ("pipeline_id",)}
+"""What GET adds inside a spec block: the service's own ids."""
 
 
 class VectorSearchIndexHandler(HandlerBase):
     kind: ClassVar[str] = "vector_search_indexes"
     provides: ClassVar[str] = "vector_search_index"
     rules: ClassVar[Rules] = RULES
+    severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
+    generates = True
     ready_timeout: ClassVar[float] = 75 * 60.0  # a first Delta Sync can take an hour
 
     def desired(self, spec: VectorSearchIndexSpec, root: Path) -> dict[str, Any]:
@@ -156,6 +162,22 @@ class VectorSearchIndexHandler(HandlerBase):
                             detail="an embeddings endpoint",
                             expect={"task": "llm/v1/embeddings"}))
         return found
+
+    def list_names(self, client: WorkspaceClient) -> list[str]:
+        """Indexes are listed per endpoint."""
+        return [index["name"] for endpoint in api.list_endpoints(client)
+                for index in api.list_indexes(client, endpoint["name"])]
+
+    def to_spec(self, live: Live) -> dict[str, Any]:
+        spec = dict(live.document)
+        for block, fields in READ_ONLY_SPEC_FIELDS.items():
+            if block in spec:
+                spec[block] = {k: v for k, v in spec[block].items() if k not in fields}
+        direct = spec.get("direct_access_index_spec")
+        if direct and isinstance(direct.get("schema_json"), str):  # a mapping reads better
+            spec["direct_access_index_spec"] = {**direct,
+                                                "schema_json": json.loads(direct["schema_json"])}
+        return spec
 
     def impact(self, action: str, live: Live) -> tuple[str, ...]:
         rows = live.facts.get("rows")

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from provisioner.diagnostics import Diagnostic
+from provisioner.render import github as github_annotations
 
 
 def text(diagnostics: Sequence[Diagnostic]) -> str:
@@ -18,17 +19,7 @@ def as_json(diagnostics: Sequence[Diagnostic]) -> str:
 
 def github(diagnostics: Sequence[Diagnostic]) -> str:
     """`::error file=F,line=L,col=C::message` lines that GitHub shows on the diff."""
-    lines = []
-    for d in diagnostics:
-        where = (f" file={d.span.file},line={d.span.line},col={d.span.column}"
-                 if d.span else "")
-        message = d.summary + (f" ({d.hint})" if d.hint else "")
-        lines.append(f"::{d.severity}{where}::{_escape(message)}")
-    return "\n".join(lines)
-
-
-def _escape(message: str) -> str:
-    return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return "\n".join(github_annotations.diagnostic(d.to_dict()) for d in diagnostics)
 
 
 FORMATS = {"text": text, "json": as_json, "github": github}

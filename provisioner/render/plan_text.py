@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from provisioner.render.values import leaves as _leaves
+from provisioner.render.values import show as _show
+from provisioner.render.values import transition as _transition
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "-/+", "delete": "-", "adopt": "<=",
            "no-op": " "}
@@ -60,33 +63,6 @@ def _change(change: dict[str, Any], color: bool) -> list[str]:
                      f"{tail}")
     lines += [f"    note: {note}" for note in change.get("notes", [])]
     return lines
-
-
-def _transition(before: Any, after: Any) -> str:
-    """`old → new`; a whole item that goes away is just "removed" (its server fields are
-    noise), one that arrives is shown as written."""
-    if after is None and isinstance(before, dict | list):
-        return "removed"
-    if before is None and isinstance(after, dict | list):
-        return f"added {_show(after)}"
-    return f"{_show(before)} → {_show(after)}"
-
-
-def _leaves(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    if isinstance(value, dict) and value:
-        return [leaf for k, v in value.items()
-                for leaf in _leaves(v, f"{prefix}.{k}" if prefix else k)]
-    if isinstance(value, list) and value and any(isinstance(v, dict | list) for v in value):
-        return [leaf for i, v in enumerate(value) for leaf in _leaves(v, f"{prefix}[{i}]")]
-    return [(prefix, value)]
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "(none)"
-    if value == "(sensitive)" or value == "(known after apply)":
-        return value
-    return json.dumps(value, ensure_ascii=False)
 
 
 _COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "adopt": "36"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,18 @@ def _key_for_name(raw: _Raw):
     return lambda path: raw.span if path[:1] == ("name",) else raw.span_of(path)
 
 
+def _fields(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
+    """Each node's path below the root, and the path of where it is written: a mapping or list
+    field at its key (a block value starts on the next line), anything else at its value."""
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for segment, child in items:
+        here = (*path, segment)
+        nested = isinstance(child, dict | list) and isinstance(segment, str)
+        yield here, (*here, "<key>") if nested else here
+        yield from _fields(child, here)
+
+
 def _display(path: Path) -> str:
     """Relative to the working directory when below it (as editors and CI link it)."""
     try:
@@ -127,11 +139,11 @@ class _Loader:
         documents = [main, *self._includes(decl.include, main)]
         declared = self._declared_variables(documents)
         target_name, target_decl = self._target(decl.targets, main)
-        raws = self._resources(documents)
-        self._apply_overrides(raws, target_name, target_decl, main)
         values = self._variables(declared, target_name, target_decl, main)
         if has_errors(self.diagnostics):
-            return None
+            return None  # resources would only repeat these errors
+        raws = self._resources(documents)  # a resource written wrong hides no other's errors
+        self._apply_overrides(raws, target_name, target_decl, main)
         renderer = Renderer(values, target_name, self.options.environ)
         resources = self._specs(raws, renderer)
         if has_errors(self.diagnostics):
@@ -336,7 +348,7 @@ class _Loader:
             deps, problems = references.dependencies(rendered_values[address], raw.span_of,
                                                      raws)
             self.diagnostics += problems
-            spans = {p: raw.span_of(p) for p, _ in references.strings(rendered_values[address])}
+            spans = {path: raw.span_of(where) for path, where in _fields(rendered_values[address])}
             resources[address] = Resource(address, resource.spec, resource.span, tuple(deps),
                                           spans)
         return resources

@@ -11,8 +11,20 @@ from provisioner.diagnostics import Diagnostic, Span, error
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """A stack file is hand-written config; anything larger is a mistake, not a stack."""
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+"""Limits no hand-written stack reaches; they stop runaway nesting and alias bombs."""
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 Path = tuple[str | int, ...]
+
+
+def kind_of(value: Any) -> str:
+    """A value's YAML type, for messages: `mapping`, `list`, `string`, `number`, ..."""
+    if isinstance(value, bool):
+        return "boolean"
+    names = {dict: "mapping", list: "list", str: "string", int: "number", float: "number"}
+    return next((n for t, n in names.items() if isinstance(value, t)), "null")
 
 
 @dataclass
@@ -30,6 +42,12 @@ class Document:
         return self.spans.get(path, Span(self.file, 1, 1))
 
 
+class _Refused(Exception):
+    def __init__(self, message: str, node: yaml.Node):
+        super().__init__(message)
+        self.node = node
+
+
 class _SpanBuilder:
     def __init__(self, file: str):
         self.file = file
@@ -43,6 +61,12 @@ class _SpanBuilder:
 
     def build(self, node: yaml.Node, path: Path) -> Any:
         self.spans[path] = self.span(node)
+        if len(self.spans) > MAX_NODES:  # aliases re-expand their anchor at every use
+            raise _Refused(f"more than {MAX_NODES} values once aliases are expanded", node)
+        if len(path) > MAX_DEPTH:
+            raise _Refused(f"nested more than {MAX_DEPTH} levels deep", node)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+            raise _Refused(f"unsupported tag '{node.tag}'", node)  # e.g. !!python/object
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -94,12 +118,13 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        hint = ("indent with spaces: YAML does not allow tabs"
-                if "'\\t'" in problem else None)
-        return None, [error(f"invalid YAML: {problem}", span, hint=hint)]
+        hint = "indent with spaces: YAML does not allow tabs" if "'\\t'" in str(exc) else None
+        return None, [error(f"invalid YAML: {_problem(exc)}", span, hint=hint)]
     except yaml.YAMLError as exc:
         return None, [error(f"invalid YAML: {exc}", Span(file, 1, 1))]
+    except RecursionError:
+        return None, [error(f"invalid YAML: nested more than {MAX_DEPTH} levels deep",
+                            Span(file, 1, 1))]
     if node is None:
         return Document(file, None), []
     builder = _SpanBuilder(file)
@@ -109,9 +134,20 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
         mark = exc.problem_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
         return None, [error(f"invalid YAML: {exc.problem}", span)]
-    except RecursionError:
-        return None, [error("invalid YAML: nesting too deep", builder.span(node))]
+    except _Refused as exc:
+        return None, [error(f"invalid YAML: {exc}", builder.span(exc.node))]
     return Document(file, value, builder.spans), builder.diagnostics
+
+
+def _problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's problem, with the construct it was in: `... (while parsing a flow mapping at
+    line 4, column 9)`, or `expected a single document in the stream, but found another`."""
+    mark = exc.context_mark
+    if not (exc.problem and exc.context and mark):
+        return exc.problem or exc.context or "unreadable"
+    if not exc.context.startswith("while"):
+        return f"{exc.context}, {exc.problem.removeprefix('but ')}"
+    return f"{exc.problem} ({exc.context} at line {mark.line + 1}, column {mark.column + 1})"
 
 
 def read(path: str, display: str) -> tuple[Document | None, list[Diagnostic]]:
@@ -121,7 +157,7 @@ def read(path: str, display: str) -> tuple[Document | None, list[Diagnostic]]:
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return None, [error(f"cannot read file: {exc.strerror}", start)]
+        return None, [error(f"cannot read '{display}': {exc.strerror}")]  # no line to show
     if len(data) > MAX_FILE_BYTES:
         return None, [error(
             f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB", start,
@@ -133,7 +169,8 @@ def read(path: str, display: str) -> tuple[Document | None, list[Diagnostic]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, [error("file is not UTF-8 text", _offset_span(data, exc.start, display))]
+        return None, [error("file is not UTF-8 text", _offset_span(data, exc.start, display),
+                            hint="save it with the UTF-8 encoding")]
     return parse(text, display)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import graphlib
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -55,9 +56,11 @@ def dependencies(
         try:
             address = Address.parse(text)
         except ValueError as exc:
-            problems.append(error(str(exc), span_of(("depends_on", index))))
+            same_key = [f"did you mean '{a}'?" for a in known if a.key == text]
+            problems.append(error(str(exc), span_of(("depends_on", index)),
+                                  hint=same_key[0] if same_key else None))
             continue
-        problem = _check(address, None, known)
+        problem = _check(address, None, known, "depends_on")
         if problem:
             problems.append(problem.at(span_of(("depends_on", index))))
         else:
@@ -65,14 +68,14 @@ def dependencies(
     return found, problems
 
 
-def _check(address: Address, attribute: str | None, known: Mapping[Address, Any]
-           ) -> Diagnostic | None:
+def _check(address: Address, attribute: str | None, known: Mapping[Address, Any],
+           source: str = "reference") -> Diagnostic | None:
     if address.kind not in SPECS:
-        return error(f"unknown resource kind '{address.kind}' in reference",
+        return error(f"unknown resource kind '{address.kind}' in {source}",
                      hint=did_you_mean(address.kind, SPECS))
     if address not in known:
         keys = [a.key for a in known if a.kind == address.kind]
-        return error(f"reference to undefined resource '{address}'",
+        return error(f"undefined resource '{address}' in {source}",
                      hint=did_you_mean(address.key, keys))
     attributes = SPECS[address.kind].ATTRIBUTES
     if attribute is not None and attribute not in attributes:
@@ -92,13 +95,12 @@ def cycles(resources: Mapping[Address, Resource]) -> list[Diagnostic]:
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:
-        cycle: list[Address] = exc.args[1]
-        edges = []
-        for source, target in zip(cycle[1:], cycle, strict=False):
-            dep = next(d for d in resources[source].dependencies if d.address == target)
-            edges.append(f"{source} -> {target} ({dep.span})")
-        first = resources[cycle[1]]
-        return [error("dependency cycle: " + "; ".join(edges),
-                      next(d.span for d in first.dependencies if d.address == cycle[0]),
+        nodes: list[Address] = exc.args[1][-1:0:-1]  # each node depends on the next one
+        first = nodes.index(min(nodes))  # start at the first address, so the text is stable
+        nodes = nodes[first:] + nodes[:first]
+        edges = [(source, next(d for d in resources[source].dependencies if d.address == target))
+                 for source, target in itertools.pairwise([*nodes, nodes[0]])]
+        summary = "; ".join(f"{source} -> {dep.address} ({dep.span})" for source, dep in edges)
+        return [error(f"dependency cycle: {summary}", edges[0][1].span,
                       hint="break the cycle by removing one of these references")]
     return []

@@ -25,26 +25,31 @@ class TargetName(str):
 
 
 class _Namespace(dict):
-    """`var` or `env`: a mapping whose missing entries name themselves in the error."""
+    """`var` or `env`: `var.x` is always the entry x (never a dict attribute such as `items`),
+    and a missing entry names itself in the error, with `otherwise` as the fallback hint."""
 
-    def __init__(self, name: str, values: Mapping[str, Any]):
+    def __init__(self, name: str, values: Mapping[str, Any], otherwise: str):
         super().__init__(values)
         self.name = name
+        self.otherwise = otherwise
 
 
 class _Environment(jinja2.Environment):
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, _Namespace) and attribute not in obj:
-            return self._missing(obj, attribute)
+        if isinstance(obj, _Namespace):
+            return self._entry(obj, attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, _Namespace) and argument not in obj:
-            return self._missing(obj, str(argument))
+        if isinstance(obj, _Namespace):
+            return self._entry(obj, str(argument))
         return super().getitem(obj, argument)
 
-    def _missing(self, namespace: _Namespace, name: str) -> jinja2.Undefined:
-        return self.undefined(hint=f"{namespace.name}.{name}\x00{did_you_mean(name, namespace) or ''}")
+    def _entry(self, namespace: _Namespace, name: str) -> Any:
+        if name in namespace:
+            return namespace[name]
+        hint = did_you_mean(name, namespace) or namespace.otherwise
+        return self.undefined(hint=f"{namespace.name}.{name}\x00{hint}")
 
 
 class Renderer:
@@ -55,9 +60,10 @@ class Renderer:
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
         )
         self._scope = {
-            "var": _Namespace("var", variables),
+            "var": _Namespace("var", variables, "declare it under `variables:`"),
             "target": TargetName(target),
-            "env": _Namespace("env", environ),
+            "env": _Namespace("env", environ, "it is not set in the environment; "
+                              "`{{ env.NAME | default('...') }}` gives a fallback"),
         }
 
     def render(self, value: str) -> tuple[str, Diagnostic | None]:

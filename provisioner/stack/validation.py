@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -14,6 +14,10 @@ from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error
 
 SpanOf = Callable[[tuple], Span]
 _QUOTED = re.compile(r"'([^']*)'")
+_WORD = re.compile(r"[A-Za-z_][\w.]*\w")
+_ABSENT = object()
+_FEW_FIELDS = 6
+"""An unknown field with no close match lists the fields allowed, when there are this few."""
 
 
 def validate(model: type[BaseModel], value: Any, span_of: SpanOf, *, what: str = ""
@@ -32,18 +36,50 @@ def _diagnostic(model: type[BaseModel], value: Any, err: dict, span_of: SpanOf,
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = fields_at(model, path[:-1])
+        few = f"fields here: {', '.join(allowed)}" if 0 < len(allowed) <= _FEW_FIELDS else None
         return error(f"unknown field '{path[-1]}'{_in(what, path[:-1])}",
-                     span_of((*path, "<key>")), hint=did_you_mean(str(path[-1]), allowed))
+                     span_of((*path, "<key>")), hint=did_you_mean(str(path[-1]), allowed) or few)
     if kind == "missing":
         missing = err["loc"][-1]
-        return error(f"missing required field '{missing}'{_in(what, path)}", span_of(path))
+        parent = path[:-1] if path[-1:] == (missing,) else path
+        return error(f"missing required field '{missing}'{_in(what, parent)}",
+                     span_of((*parent, "<key>")))
     message = err["msg"].removeprefix("Value error, ")
     hint = None
     if kind in ("literal_error", "enum"):
         choices = _QUOTED.findall(str(err.get("ctx", {}).get("expected", "")))
         hint = did_you_mean(str(err.get("input")), choices)
     prefix = f"{what}{'.' if what and field else ''}{field}"
-    return error(f"{prefix}: {message}" if prefix else message, span_of(path), hint=hint)
+    node = _node_at(value, path)
+    where = (*path, *_named_field(node, message), "<key>") if isinstance(node, dict) else path
+    return error(f"{prefix}: {message}" if prefix else message, span_of(where), hint=hint)
+
+
+def _named_field(node: dict, message: str) -> tuple:
+    """A check across fields names them in its message: the first one written is where the
+    error goes (`columns_to_sync must include id`), else the mapping itself."""
+    for word in _WORD.findall(_QUOTED.sub("", message)):
+        path = tuple(word.split("."))
+        if _node_at(node, path) is not _ABSENT:
+            return path
+    return ()
+
+
+def _node_at(value: Any, path: tuple) -> Any:
+    for segment in path:
+        value = _child(value, segment)
+        if value is _ABSENT:
+            break
+    return value
+
+
+def _child(node: Any, segment: Any) -> Any:
+    """The item of a mapping or list at `segment`, or `_ABSENT`."""
+    if isinstance(node, dict):
+        return node.get(segment, _ABSENT)
+    if isinstance(node, list) and isinstance(segment, int) and 0 <= segment < len(node):
+        return node[segment]
+    return _ABSENT
 
 
 def _in(what: str, path: tuple) -> str:
@@ -63,16 +99,13 @@ def _value_path(value: Any, loc: tuple) -> tuple:
     path: list = []
     node = value
     for segment in loc:
-        if isinstance(node, dict) and segment in node:
-            node = node[segment]
-        elif isinstance(node, list) and isinstance(segment, int) and segment < len(node):
-            node = node[segment]
+        child = _child(node, segment)
+        if child is not _ABSENT:
+            node = child
+            path.append(segment)
         elif isinstance(node, dict) and isinstance(segment, str) and segment == loc[-1]:
             path.append(segment)  # an unknown or missing key: not in the value, still named
             break
-        else:
-            continue
-        path.append(segment)
     return tuple(path)
 
 
@@ -88,6 +121,32 @@ def fields_at(model: Any, path: tuple) -> list[str]:
                 for name, info in option.model_fields.items():
                     names.append(info.alias or name)
     return names
+
+
+def marked(model: type[BaseModel], value: Any, marker: type) -> Iterator[tuple[tuple, Any]]:
+    """Each node of `value` (a dump of `model`) whose declared type is `Annotated` with an
+    instance of `marker` (e.g. `StackPath`), with its path."""
+
+    def walk(annotations: list[Any], node: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
+        if any(isinstance(m, marker) for a in annotations for m in _metadata(a)):
+            yield path, node
+        elif isinstance(node, dict | list):
+            for segment, child in node.items() if isinstance(node, dict) else enumerate(node):
+                children = [c for a in annotations for c in _children(a, segment)]
+                yield from walk(children, child, (*path, segment))
+
+    return walk([model], value, ())
+
+
+def _metadata(annotation: Any) -> list[Any]:
+    """The `Annotated` metadata of a type, through Optional / Union."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        base, *extra = typing.get_args(annotation)
+        return [*extra, *_metadata(base)]
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _metadata(arg)]
+    return []
 
 
 def _options(annotation: Any) -> list[Any]:
@@ -108,7 +167,7 @@ def _children(annotation: Any, segment: Any) -> list[Any]:
         if isinstance(option, type) and issubclass(option, BaseModel):
             for name, info in option.model_fields.items():
                 if segment in (name, info.alias):
-                    found.append(info.annotation)
+                    found.append(info.rebuild_annotation())  # with its Annotated metadata
         elif origin in (list, tuple, set, frozenset) and isinstance(segment, int) and args:
             found.append(args[0])
         elif origin is dict and len(args) == 2:

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error
 from provisioner.specs.base import Spec
+from provisioner.stack.nodes import kind_of
 
 ENV_PREFIX = "PROVISIONER_VAR_"
 VariableType = Literal["string", "number", "bool", "list", "map"]
@@ -76,10 +77,11 @@ def resolve(
     assignments: list[Assignment],
 ) -> tuple[dict[str, Any], list[Diagnostic]]:
     """Apply assignments in precedence order (lowest first) and check every variable."""
-    values: dict[str, Any] = {name: decl.default for name, (decl, _) in declared.items()
-                              if decl.default is not None}
+    defaults = [Assignment(name, decl.default, "its default", span)
+                for name, (decl, span) in declared.items() if decl.default is not None]
+    values: dict[str, Any] = {}
     diagnostics: list[Diagnostic] = []
-    for item in assignments:
+    for item in [*defaults, *assignments]:
         if item.name not in declared:
             if item.source.startswith("environment"):
                 continue  # CI environments export variables for many stacks at once
@@ -120,5 +122,5 @@ def _convert(value: Any, kind: str, from_text: bool) -> tuple[Any, str | None]:
     if wrong_bool or not isinstance(value, _PYTHON_TYPES[kind]):
         if from_text:
             return written, f"'{written}' is not a valid {kind}"
-        return value, f"expected a {kind}, got {type(value).__name__} {value!r}"
+        return value, f"expected a {kind}, got a {kind_of(value)} {value!r}"
     return value, None

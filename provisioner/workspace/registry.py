@@ -65,9 +65,22 @@ def mlflow_module() -> Any:
     return mlflow
 
 
+_initialised: set[str] = set()
+
+
 def client(registry: Registry) -> MlflowClient:
     mlflow = mlflow_module()
-    return mlflow.MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.uri)
+    if registry.uri in _initialised:
+        return mlflow.MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.uri)
+    # The first use creates a local database's tables; two processes doing it at once clash,
+    # so it happens under the lock, for both the registry and the tracking store.
+    with _configured, _exclusive(registry, "registry-init"):
+        found = mlflow.MlflowClient(tracking_uri=registry.tracking_uri,
+                                    registry_uri=registry.uri)
+        found.search_registered_models(max_results=1)
+        found.search_experiments(max_results=1)
+        _initialised.add(registry.uri)
+    return found
 
 
 def read(registry: Registry, name: str) -> RegisteredModel | None:

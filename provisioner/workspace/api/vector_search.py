@@ -39,14 +39,25 @@ def update_tags(client: WorkspaceClient, name: str, tags: list[dict[str, Any]]) 
     call(client, "PATCH", f"{ENDPOINTS}/{name}/tags", body={"custom_tags": tags})
 
 
+def list_endpoints(client: WorkspaceClient) -> list[dict[str, Any]]:
+    """Every vector search endpoint, following pages."""
+    return _pages(client, ENDPOINTS, "endpoints", {})
+
+
 def list_indexes(client: WorkspaceClient, endpoint: str) -> list[dict[str, Any]]:
     """Every index of an endpoint, following pages."""
+    return _pages(client, INDEXES, "vector_indexes", {"endpoint_name": endpoint})
+
+
+def _pages(client: WorkspaceClient, path: str, items: str, query: dict[str, Any]
+           ) -> list[dict[str, Any]]:
+    """A list API's items across pages (`next_page_token` is "" or absent on the last)."""
     found: list[dict[str, Any]] = []
     token = None
     while True:
-        query = {"endpoint_name": endpoint, **({"page_token": token} if token else {})}
-        page = call(client, "GET", INDEXES, query=query)
-        found += page.get("vector_indexes", [])
+        paging = {"page_token": token} if token else {}
+        page = call(client, "GET", path, query={**query, **paging})
+        found += page.get(items, [])
         token = page.get("next_page_token")
         if not token:
             return found

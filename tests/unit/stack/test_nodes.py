@@ -64,3 +64,30 @@ def test_binary_and_oversized_files_are_refused(tmp_path):
 def test_arbitrary_text_gives_a_document_or_diagnostics(text):
     document, problems = parse(text, "f.yaml")
     assert document is not None or problems
+
+
+def test_alias_bombs_are_refused_quickly():
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]"
+              for i in range(6)]  # 10**7 values once expanded
+    document, problems = parse("\n".join(lines), "f.yaml")
+    assert document is None and "aliases are expanded" in problems[0].summary
+
+
+def test_runaway_nesting_and_recursive_aliases_are_refused():
+    deep_flow = "x: " + "[" * 600 + "]" * 600  # deeper than PyYAML's composer recurses
+    deep_block = "a: " + "{a: " * 90 + "1" + "}" * 90
+    for text in (deep_flow, "a: &a [*a]", deep_block):
+        document, problems = parse(text, "f.yaml")
+        assert document is None and "levels deep" in problems[0].summary, text
+
+
+def test_tags_that_build_objects_are_refused_on_collections_too():
+    for text in ("a: !!python/object/apply:os.system [echo]", "a: !!set {x: null}"):
+        document, problems = parse(text, "f.yaml")
+        assert document is None and "tag" in problems[0].summary and problems[0].span.line == 1
+
+
+def test_an_unclosed_construct_is_named_with_where_it_started():
+    _, problems = parse("a:\n  b: {c: 1\n", "f.yaml")
+    assert "while parsing a flow mapping at line 2, column 6" in problems[0].summary

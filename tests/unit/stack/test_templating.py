@@ -11,7 +11,8 @@ def renderer(**variables):
 
 def test_variables_target_and_environment_are_in_scope():
     r = renderer(catalog="main")
-    assert r.render("{{ var.catalog }}.rag.{{ target }}-{{ target.name }}")[0] == "main.rag.prod-prod"
+    rendered, _ = r.render("{{ var.catalog }}.rag.{{ target }}-{{ target.name }}")
+    assert rendered == "main.rag.prod-prod"
     assert r.render("{{ env.HOME }}")[0] == "/home/me"
 
 
@@ -42,3 +43,15 @@ def test_render_tree_reports_the_path_of_each_failing_string():
     value, problems = render_tree({"a": ["ok", "{{ var.nope }}"]}, renderer())
     assert value == {"a": ["ok", "{{ var.nope }}"]}
     assert [path for path, _ in problems] == [("a", 1)]
+
+
+def test_variables_named_like_mapping_methods_are_the_variables():
+    r = renderer(name="search", items="3", get="g")
+    assert r.render("{{ var.name }}/{{ var.items }}/{{ var['get'] }}")[0] == "search/3/g"
+
+
+def test_an_unset_environment_variable_gets_a_fallback_hint_and_default_works():
+    _, problem = renderer().render("{{ env.NOT_SET_ANYWHERE }}")
+    assert problem.summary == "undefined template value 'env.NOT_SET_ANYWHERE'"
+    assert "default(" in problem.hint
+    assert renderer().render("{{ env.NOT_SET_ANYWHERE | default('x') }}") == ("x", None)

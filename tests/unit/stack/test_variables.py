@@ -47,3 +47,10 @@ def test_required_without_value_and_wrong_type_are_errors():
                           [Assignment("n", "many", "--var", from_text=True)])
     summaries = " | ".join(p.summary for p in problems)
     assert "'a' is required" in summaries and "not a valid number" in summaries
+
+
+def test_a_default_of_the_wrong_type_is_an_error_even_when_overridden():
+    _, problems = resolve(declared(n={"type": "number", "default": "three"}),
+                          [Assignment("n", "3", "--var", from_text=True)])
+    assert [p.summary for p in problems] == [
+        "variable 'n' from its default: expected a number, got a string 'three'"]

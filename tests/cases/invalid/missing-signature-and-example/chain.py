@@ -1,0 +1,2 @@
+import mlflow
+mlflow.models.set_model(None)

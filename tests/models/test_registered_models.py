@@ -1,0 +1,148 @@
+"""Registered LangChain models: one version per content, aliases follow it, the endpoint that
+serves it updates in the same apply, and a missing extra is one clear error."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("mlflow", reason="needs the provisioner[models] extra")
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAIN = (ROOT / "tests" / "conformance" / "files" / "chain.py").read_text()
+STACK = """\
+stack: models
+resources:
+  registered_models:
+    chain:
+      name: main.models.chain
+      flavor: langchain
+      code: chain.py
+      signature: {inputs: [{type: string}], outputs: [{type: string}]}
+      aliases: [champion]
+  serving_endpoints:
+    server:
+      served_entities:
+        - entity_name: ${resources.registered_models.chain.name}
+          entity_version: ${resources.registered_models.chain.version}
+          workload_size: Small
+          scale_to_zero_enabled: true
+"""
+
+
+def registry(harness):
+    import mlflow
+
+    uri = f"sqlite:///{harness.root.resolve()}/.provisioner/local/mlflow/mlflow.db"
+    return mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def versions(harness) -> list[str]:
+    found = registry(harness).search_model_versions("name='main.models.chain'")
+    return sorted(str(v.version) for v in found)
+
+
+def served_version(harness) -> str:
+    with harness.workspace() as (client, _):
+        endpoint = client.api_client.do("GET", "/api/2.0/serving-endpoints/server")
+    return endpoint["config"]["served_entities"][0]["entity_version"]
+
+
+def test_a_version_is_produced_and_served_in_one_apply_and_kept_by_content(harness):
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK)
+    plan = harness.changes()
+    served = plan["serving_endpoints.server"]["change"]["after"]["served_entities"][0]
+    assert served["entity_version"] == "(known after apply)"
+    harness.apply()
+    harness.assert_converged()
+    assert versions(harness) == ["1"]
+    assert str(registry(harness).get_model_version_by_alias("main.models.chain",
+                                                        "champion").version) == "1"
+    assert served_version(harness) == "1"
+    harness.apply()  # the same content again: nothing is logged
+    assert versions(harness) == ["1"]
+
+
+def test_editing_the_code_logs_a_version_moves_the_alias_and_updates_the_endpoint(harness):
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK)
+    harness.apply()
+    harness.write(CHAIN + "# a change\n", "chain.py")
+    changes = harness.changes()
+    fields = {f["path"]: f for f in changes["registered_models.chain"]["fields"]}
+    assert fields["version.files.chain.py"]["before"] != fields["version.files.chain.py"]["after"]
+    assert fields["aliases.champion"]["before"] == "1"
+    assert changes["serving_endpoints.server"]["action"] == "update"
+    harness.apply()
+    harness.assert_converged()
+    assert versions(harness) == ["1", "2"]
+    alias = registry(harness).get_model_version_by_alias("main.models.chain", "champion")
+    assert str(alias.version) == "2" == served_version(harness)
+    harness.write(CHAIN, "chain.py")  # back to the first content: version 1 again
+    harness.apply()
+    assert versions(harness) == ["1", "2"]
+    assert str(registry(harness).get_model_version_by_alias("main.models.chain",
+                                                        "champion").version) == "1"
+
+
+def test_concurrent_applies_of_one_content_log_one_version(harness, tmp_path):
+    """Two stacks (two states, two locks) share one local registry folder."""
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK.split("  serving_endpoints:")[0])
+    twin = tmp_path / "twin"
+    shutil.copytree(harness.root, twin)
+    shared = harness.root / ".provisioner" / "local"
+    (twin / ".provisioner").mkdir()
+    (twin / ".provisioner" / "local").symlink_to(shared.resolve(), target_is_directory=True)
+    shared.mkdir(parents=True, exist_ok=True)
+    results = []
+
+    def apply(folder: Path) -> None:
+        results.append(subprocess.run(
+            [sys.executable, "-m", "provisioner", "apply", str(folder), "--auto-approve"],
+            capture_output=True, text=True))
+
+    threads = [threading.Thread(target=apply, args=(f,)) for f in (harness.root, twin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
+    assert not failures, "\n---\n".join(failures)
+    assert versions(harness) == ["1"]
+
+
+def test_deleting_a_model_with_versions_needs_delete_versions(harness):
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK.split("  serving_endpoints:")[0])
+    harness.apply()
+    refused = harness.cli("destroy", str(harness.root), "--auto-approve")
+    assert refused.code == 1 and "lifecycle.delete_versions" in refused.err
+    harness.write(STACK.split("  serving_endpoints:")[0]
+                  + "      lifecycle: {delete_versions: true}\n")
+    harness.apply()
+    text = harness.cli("plan", str(harness.root), "--destroy").out
+    assert "1 version go with it" in text
+    assert harness.cli("destroy", str(harness.root), "--auto-approve").code == 0
+    assert versions(harness) == []
+
+
+def test_without_the_extra_a_registered_model_is_one_clear_error(harness):
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK)
+    blocker = ("import sys; sys.modules['mlflow'] = None; "
+               "from provisioner.cli.main import main; "
+               f"sys.argv = ['provisioner', 'plan', {str(harness.root)!r}]; main()")
+    result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "pip install 'provisioner[models]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    validated = subprocess.run([sys.executable, "-c", blocker.replace("'plan'", "'validate'")],
+                               capture_output=True, text=True)
+    assert validated.returncode == 0, validated.stderr
