@@ -23,8 +23,11 @@ def validate(path: str, target: str | None, cli_vars: tuple[str, ...],
     try:
         stack = load_stack(path, target, cli_vars, var_files)
     except UserError as exc:
-        rendered = diagnostics.FORMATS[fmt](exc.diagnostics)
-        (out if fmt != "text" else err)(rendered)
+        if fmt == "json":
+            out(json.dumps({"path": path, "target": target, "valid": False,
+                            "diagnostics": [d.to_dict() for d in exc.diagnostics]}, indent=2))
+        else:
+            (out if fmt != "text" else err)(diagnostics.FORMATS[fmt](exc.diagnostics))
         raise click.exceptions.Exit(1) from None
     counts = stack.counts_by_kind()
     if fmt == "json":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.addresses import Address, format_field_path
 from provisioner.diagnostics import Diagnostic, error
 from provisioner.diff import sensitive
+from provisioner.diff.rules import parse_path
 from provisioner.diff.three_way import FieldChange, diff, drift
 from provisioner.kinds.base import Live
 from provisioner.kinds.registry import handler_for
@@ -141,7 +142,7 @@ class _Builder:
         live = self.live.get(address)
         remembered = self.state.resources.get(str(address))
         last_applied = remembered.last_applied if remembered else None
-        ignore = tuple(resource.spec.lifecycle.ignore_changes)
+        ignore = self._ignore_patterns(resource)
         location = f"{resource.span.file}:{resource.span.line}"
         depends = tuple(sorted({str(d.address) for d in resource.dependencies}))
         common = dict(address=str(address), kind=address.kind, name=_name(desired, resource),
@@ -179,6 +180,21 @@ class _Builder:
             if action is Action.REPLACE:
                 self._protect(resource.spec.lifecycle.prevent_destroy, address, "replace")
         self.desired[address] = raw
+
+    def _ignore_patterns(self, resource: Resource) -> tuple[str, ...]:
+        """`lifecycle.ignore_changes`, each checked: a malformed path is the user's error."""
+        valid = []
+        for index, pattern in enumerate(resource.spec.lifecycle.ignore_changes):
+            try:
+                parse_path(pattern)
+            except ValueError as exc:
+                self.diagnostics.append(error(
+                    f"{resource.address}: lifecycle.ignore_changes: {exc}",
+                    resource.span_of(("lifecycle", "ignore_changes", index)),
+                    hint="paths look like tags or served_entities[name=llm].workload_size"))
+            else:
+                valid.append(pattern)
+        return tuple(valid)
 
     def containment(self) -> None:
         """What a replace or delete takes with it: contained resources of the stack are

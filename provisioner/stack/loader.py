@@ -332,6 +332,8 @@ class _Loader:
         for address, raw in raws.items():
             rendered, problems = render_tree(raw.value, renderer)
             self.diagnostics += [d.at(raw.span_of(p)) for p, d in problems]
+            if problems:
+                continue  # its unrendered text would only add misleading errors
             spec_cls = SPECS[address.kind]
             span_of = raw.span_of
             if spec_cls.NAME_DEFAULTS_TO_KEY and "name" not in rendered:

@@ -98,14 +98,11 @@ def resolve(
             continue
         values[item.name] = value
     for name, (decl, span) in declared.items():
-        if name not in values:
-            if decl.required:
-                diagnostics.append(error(
-                    f"variable '{name}' is required but has no value", span,
-                    hint=f"set it with --var {name}=VALUE, {ENV_PREFIX}{name}, or a target",
-                ))
-            else:
-                values[name] = None
+        if name not in values and decl.required:
+            diagnostics.append(error(
+                f"variable '{name}' is required but has no value", span,
+                hint=f"set it with --var {name}=VALUE, {ENV_PREFIX}{name}, or a target",
+            ))  # an optional one with no value stays undefined: using it is an error
     return values, diagnostics
 
 

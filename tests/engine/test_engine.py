@@ -241,3 +241,22 @@ def put_secret(local) -> None:
 @pytest.fixture(autouse=True)
 def _no_debug(monkeypatch):
     monkeypatch.delenv("PROVISIONER_DEBUG", raising=False)
+
+
+def test_ignore_changes_hides_a_field_from_plans_and_drift(harness):
+    harness.write(CHAT + "      lifecycle: {ignore_changes: ['tags[key=team]']}\n")
+    harness.apply()
+    with harness.workspace() as (client, _):
+        client.api_client.do("PATCH", "/api/2.0/serving-endpoints/chat/tags",
+                             body={"add_tags": [{"key": "team", "value": "by-hand"}]})
+    harness.assert_converged()
+    harness.write(CHAT.replace("team: search", "team: edited")
+                  + "      lifecycle: {ignore_changes: ['tags[key=team]']}\n")
+    harness.assert_converged()
+
+
+def test_a_malformed_ignore_changes_path_is_an_error_at_its_line(harness):
+    harness.write(CHAT + "      lifecycle: {ignore_changes: ['tags[']}\n")
+    result = harness.cli("plan", str(harness.root))
+    assert result.code == 1 and "internal error" not in result.err
+    assert "stack.yaml:10:" in result.err and "ignore_changes" in result.err
