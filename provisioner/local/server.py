@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from provisioner.local import services
 from provisioner.local.faults import Faults
 from provisioner.local.protocol import ApiError, Context, Request, Response
+from provisioner.local.services import vector_rows
 from provisioner.local.store import Store
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ class App:
             raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
 
     def _control(self, request: Request) -> Response:
-        """`GET|PUT /_local/config`, `GET /_local/requests`, `POST /_local/reset`."""
+        """`GET|PUT /_local/config`, `GET /_local/requests`, `POST /_local/reset`,
+        `PUT /_local/tables/<catalog.schema.table>` (a table stand-in for Delta Sync)."""
         match request.method, request.path.removeprefix(CONTROL):
             case "GET", "config":
                 return Response(self.faults.settings.model_dump(mode="json"))
@@ -140,6 +142,11 @@ class App:
             case "POST", "reset":
                 self.reset()
                 return Response({})
+            case "PUT", path if path.startswith("tables/"):
+                ctx = Context(self.store, self.faults.settings, self.faults, self.directory,
+                              "", time.time())
+                return Response(vector_rows.put_table(ctx, path.removeprefix("tables/"),
+                                                      request.json()))
         raise ApiError(404, "ENDPOINT_NOT_FOUND",
                        f"No API found for '{request.method} {request.path}'")
 

@@ -250,13 +250,10 @@ def test_deleting_an_endpoint_orphans_its_indexes(vs: WorkspaceClient) -> None:
 
 
 def test_there_is_no_index_update_api(vs: WorkspaceClient) -> None:
-    """vector-search.md §4: no general update API for indexes (and the data-plane calls,
-    not emulated yet, are not answered either)."""
+    """vector-search.md §4: no general update API for indexes."""
     vs.api_client.do("POST", INDEXES, body=delta_sync())
     with pytest.raises(NotFound):
         vs.api_client.do("PATCH", f"{INDEXES}/main.rag.docs", body={"primary_key": "x"})
-    with pytest.raises(NotFound):
-        vs.api_client.do("POST", f"{INDEXES}/main.rag.docs/query", body={"columns": ["id"]})
 
 
 def test_endpoint_permissions_by_id(vs: WorkspaceClient) -> None:

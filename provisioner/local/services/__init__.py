@@ -8,9 +8,11 @@ from collections.abc import Callable
 from provisioner.local.protocol import Routes
 from provisioner.local.services import (
     foundation_models,
+    invocations,
     permissions,
     secrets,
     serving_endpoints,
+    vector_data,
     vector_search_endpoints,
     vector_search_indexes,
     workspace_files,
@@ -20,9 +22,11 @@ from provisioner.local.store import Tx
 
 ROUTES = Routes(
     foundation_models.routes,
+    invocations.routes,
     serving_endpoints.routes,
     vector_search_endpoints.routes,
     vector_search_indexes.routes,
+    vector_data.routes,
     permissions.routes,
     secrets.routes,
     workspace_files.routes,

@@ -32,7 +32,7 @@ _ECHOED = ("name", "id", "creator", "creation_timestamp", "last_updated_timestam
            "ai_gateway", "email_notifications", "telemetry_config", "task")
 
 
-def _endpoint(tx: Tx, name: str, now: float) -> dict[str, Any]:
+def get_endpoint(tx: Tx, name: str, now: float) -> dict[str, Any]:
     record = tx.get(KIND, name)
     if record is None:
         raise ApiError.not_found(f"Endpoint with name '{name}' not found")
@@ -62,7 +62,7 @@ def list_endpoints(ctx: Context, req: Request) -> dict:
 @routes.get(BASE + "/{name}")
 def get(ctx: Context, req: Request) -> dict:
     with ctx.store.read() as tx:
-        return _view(_endpoint(tx, req.params["name"], ctx.now))
+        return _view(get_endpoint(tx, req.params["name"], ctx.now))
 
 
 @routes.post(BASE)
@@ -221,7 +221,7 @@ def _settled(record: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 def _editable(tx: Tx, name: str, now: float) -> dict[str, Any]:
-    record = _endpoint(tx, name, now)
+    record = get_endpoint(tx, name, now)
     if record["read_only"]:
         raise ApiError(403, "PERMISSION_DENIED", f"Endpoint '{name}' is a Databricks-managed "
                        "pay-per-token endpoint and cannot be modified or deleted.")

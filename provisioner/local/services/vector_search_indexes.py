@@ -1,7 +1,7 @@
 """Vector search indexes: create, read, list, two-phase delete, sync (vector-search.md §2-§4).
 
 Both path families are served: `/indexes/{name}` and `/endpoints/{ep}/indexes/{name}`.
-There is no update API. Query, scan and upsert are not emulated yet.
+There is no update API. What indexes hold and answer (query, scan, upsert) is vector_data.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Routes
-from provisioner.local.services import serving_endpoints
+from provisioner.local.services import serving_endpoints, vector_rows
 from provisioner.local.services.common import one_of, page, require
 from provisioner.local.services.vector_search_endpoints import INDEXES as KIND
 from provisioner.local.services.vector_search_endpoints import get_endpoint
@@ -62,7 +62,7 @@ def list_on_endpoint(ctx: Context, req: Request) -> dict:
 @routes.get(ON_ENDPOINT + "/{name}")
 def get(ctx: Context, req: Request) -> dict:
     with ctx.store.read() as tx:
-        return _view(_get(tx, req), ctx)
+        return _view(find(tx, req), ctx, tx)
 
 
 @routes.delete(BASE + "/{name}")
@@ -70,8 +70,9 @@ def get(ctx: Context, req: Request) -> dict:
 def delete(ctx: Context, req: Request) -> dict:
     """The index vanishes at once; its name stays taken for `index_deletion_seconds` (§4)."""
     with ctx.store.write() as tx:
-        record = _get(tx, req)
+        record = find(tx, req)
         tx.delete(KIND, record["name"])
+        tx.delete(vector_rows.ROWS, record["name"])
         released_at = ctx.now + ctx.settings.index_deletion_seconds
         tx.put(PENDING_DELETION, record["name"], {"released_at": released_at})
     return {}
@@ -80,12 +81,13 @@ def delete(ctx: Context, req: Request) -> dict:
 @routes.post(BASE + "/{name}/sync")
 @routes.post(ON_ENDPOINT + "/{name}/sync")
 def sync(ctx: Context, req: Request) -> dict:
-    with ctx.store.read() as tx:
-        record = _get(tx, req)
-    spec = record.get("delta_sync_index_spec") or {}
-    if spec.get("pipeline_type") != "TRIGGERED":
-        raise ApiError.invalid(f"Index {record['name']} cannot be synced: only Delta Sync "
-                               "indexes with a TRIGGERED pipeline can.")
+    with ctx.store.write() as tx:
+        record = find(tx, req)
+        spec = record.get("delta_sync_index_spec") or {}
+        if spec.get("pipeline_type") != "TRIGGERED":
+            raise ApiError.invalid(f"Index {record['name']} cannot be synced: only Delta Sync "
+                                   "indexes with a TRIGGERED pipeline can.")
+        vector_rows.resync(tx, record)
     return {}
 
 
@@ -128,7 +130,7 @@ def _create(ctx: Context, body: dict[str, Any]) -> dict:
                             endpoint["ready_at"]),
         }
         tx.put(KIND, name, record, ref=endpoint["id"])
-    return _view(record, ctx)
+        return _view(record, ctx, tx)
 
 
 def _list(ctx: Context, req: Request, endpoint_name: str) -> dict:
@@ -141,7 +143,7 @@ def _list(ctx: Context, req: Request, endpoint_name: str) -> dict:
     return {"vector_indexes": [{k: r[k] for k in _MINI} for r in shown], "next_page_token": token}
 
 
-def _get(tx: Tx, req: Request) -> dict[str, Any]:
+def find(tx: Tx, req: Request) -> dict[str, Any]:
     name = req.params["name"].lower()
     record = tx.get(KIND, name)
     endpoint = req.params.get("endpoint")
@@ -217,7 +219,7 @@ def _spark_type(column_type: str) -> str:
     return _SPARK_TYPES.get(column_type, column_type)
 
 
-def _view(record: dict[str, Any], ctx: Context) -> dict[str, Any]:
+def _view(record: dict[str, Any], ctx: Context, tx: Tx) -> dict[str, Any]:
     """`VectorIndex`; `status.detailed_state` too, which the Python client reads (§2.2)."""
     out = {k: v for k, v in record.items() if k != "ready_at"}
     delta = record["index_type"] == "DELTA_SYNC"
@@ -229,7 +231,8 @@ def _view(record: dict[str, Any], ctx: Context) -> dict[str, Any]:
         state = "PROVISIONING_INITIAL_SNAPSHOT"
         message = f"{'Delta sync' if delta else 'Direct access'} Index creation is pending."
     out["status"] = {
-        "ready": ready, "indexed_row_count": 0, "message": message, "detailed_state": state,
+        "ready": ready, "indexed_row_count": vector_rows.row_count(tx, record, ctx.now),
+        "message": message, "detailed_state": state,
         "index_url": f"{ctx.base_url}/api/2.0/vector-search/endpoints/"
                      f"{record['endpoint_name']}/indexes/{record['name']}",
     }

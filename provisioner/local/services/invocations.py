@@ -1,0 +1,135 @@
+"""Querying serving endpoints: `/serving-endpoints/{name}/invocations` and the OpenAI-style
+`/serving-endpoints/chat/completions` and `/embeddings` (mlflow-models.md §6).
+
+External-model and pay-per-token endpoints answer deterministically from the request and
+the endpoint's config (generation.py); custom-model endpoints run their registered model
+from the local MLflow registry (model_runner.py).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from provisioner.local.protocol import ApiError, Context, Request, Response, Routes
+from provisioner.local.services import generation, model_runner
+from provisioner.local.services.serving_endpoints import get_endpoint
+
+routes = Routes()
+
+BASE = "/serving-endpoints"
+
+
+@routes.post(BASE + "/{name}/invocations")
+def invocations(ctx: Context, req: Request) -> Response:
+    return _answer(ctx, req.params["name"], req.json())
+
+
+@routes.post(BASE + "/chat/completions")
+def chat_completions(ctx: Context, req: Request) -> Response:
+    body = req.json()
+    return _answer(ctx, _model_field(body), body)
+
+
+@routes.post(BASE + "/embeddings")
+def embeddings(ctx: Context, req: Request) -> Response:
+    body = req.json()
+    return _answer(ctx, _model_field(body), body)
+
+
+def _model_field(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise ApiError.invalid("Missing required field: model (the serving endpoint's name)")
+    return model
+
+
+def _answer(ctx: Context, name: str, body: dict[str, Any]) -> Response:
+    with ctx.store.read() as tx:
+        record = get_endpoint(tx, name, ctx.now)
+    config = record.get("config")
+    if not config:
+        raise ApiError(400, "BAD_REQUEST", f"Endpoint '{name}' is not ready: it has no "
+                       "served configuration yet (state NOT_READY).")
+    entity = config["served_entities"][0]
+    served = entity.get("name") or name
+    task = record.get("task")
+    if task is None:
+        result = {"predictions": model_runner.predict(ctx.directory, entity, body)}
+    else:
+        result = _generate(name, _model_name(entity), task, body)
+        if task == "llm/v1/chat" and body.get("stream"):
+            return _stream(result, served)
+    return Response(result, headers={"served-model-name": served})
+
+
+def _model_name(entity: dict[str, Any]) -> str:
+    for block in ("external_model", "foundation_model"):
+        if entity.get(block):
+            return entity[block]["name"]
+    return str(entity.get("entity_name", entity.get("name", "model")))
+
+
+def _generate(endpoint: str, model: str, task: str, body: dict[str, Any]) -> dict[str, Any]:
+    if task == "llm/v1/chat":
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise ApiError.invalid("Missing required field: messages")
+        reply = generation.chat_reply(endpoint, model, messages)
+        prompt = sum(generation.tokens(str(m.get("content", ""))) for m in messages)
+        return _envelope("chat.completion", model, [
+            {"index": 0, "message": {"role": "assistant", "content": reply},
+             "finish_reason": "stop"}], prompt, generation.tokens(reply))
+    if task == "llm/v1/completions":
+        prompts = _as_list(body.get("prompt"), "prompt")
+        choices = [{"index": i, "text": generation.completion(endpoint, model, p),
+                    "finish_reason": "stop"} for i, p in enumerate(prompts)]
+        return _envelope("text_completion", model, choices,
+                         sum(generation.tokens(p) for p in prompts),
+                         sum(generation.tokens(c["text"]) for c in choices))
+    if task == "llm/v1/embeddings":
+        texts = _as_list(body.get("input"), "input")
+        used = sum(generation.tokens(t) for t in texts)
+        return {"object": "list", "model": model,
+                "data": [{"object": "embedding", "index": i, "embedding": generation.embed(t)}
+                         for i, t in enumerate(texts)],
+                "usage": {"prompt_tokens": used, "total_tokens": used}}
+    raise ApiError.invalid(f"Endpoint '{endpoint}' serves task {task}, which the local "
+                           "workspace does not answer.")
+
+
+def _as_list(value: Any, field: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    raise ApiError.invalid(f"Missing required field: {field} (a string or a list of strings)")
+
+
+def _envelope(kind: str, model: str, choices: list[dict[str, Any]], prompt: int,
+              completion: int) -> dict[str, Any]:
+    return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": kind,
+            "created": int(time.time()), "model": model, "choices": choices,
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                      "total_tokens": prompt + completion}}
+
+
+def _stream(result: dict[str, Any], served: str) -> Response:
+    """Server-sent events: the reply in word-sized chunks, then `data: [DONE]`."""
+    content = result["choices"][0]["message"]["content"]
+    words = content.split(" ")
+    events = []
+    for i, word in enumerate(words):
+        delta = {"role": "assistant", "content": word + (" " if i < len(words) - 1 else "")}
+        chunk = {"id": result["id"], "object": "chat.completion.chunk",
+                 "created": result["created"], "model": result["model"],
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+        events.append(f"data: {json.dumps(chunk)}\n\n")
+    final = {"id": result["id"], "object": "chat.completion.chunk", "created": result["created"],
+             "model": result["model"], "usage": result["usage"],
+             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    events += [f"data: {json.dumps(final)}\n\n", "data: [DONE]\n\n"]
+    return Response(raw="".join(events).encode(), content_type="text/event-stream",
+                    headers={"served-model-name": served})
