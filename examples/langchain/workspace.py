@@ -1,0 +1,71 @@
+"""Apply a stack to the local workspace and serve it, so LangChain code can call it unchanged:
+only DATABRICKS_HOST and DATABRICKS_TOKEN point at loopback instead of a real workspace."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RAG = Path(os.environ.get("EXAMPLE_STACK") or ROOT / "stacks" / "rag-assistant")
+"""The stack to apply; tests point EXAMPLE_STACK at a copy."""
+TOKEN = "local-example-token"
+DOCUMENTS = [
+    {"id": 1, "text": "Databricks is a data intelligence platform built on a lakehouse."},
+    {"id": 2, "text": "Vector search indexes keep a Delta table embedded for retrieval."},
+    {"id": 3, "text": "Model serving endpoints host models behind a REST API."},
+]
+
+
+def provisioner(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "provisioner", *args], check=True, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def served(stack: Path = RAG) -> Iterator[str]:
+    """Apply `stack` offline, then serve its local workspace; yields the workspace URL with
+    DATABRICKS_HOST / DATABRICKS_TOKEN set for the LangChain clients."""
+    provisioner("apply", str(stack), "--auto-approve")
+    directory = stack / ".provisioner" / "local"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "provisioner", "local", "serve", "--port", "0",
+         "--dir", str(directory), "--token", TOKEN],
+        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        url = _url(server)
+        os.environ.update(DATABRICKS_HOST=url, DATABRICKS_TOKEN=TOKEN,
+                          MLFLOW_DISABLE_TELEMETRY="true")
+        _seed_documents(url)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _url(server: subprocess.Popen[str]) -> str:
+    for line in server.stdout or ():
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        if found:
+            return found.group(0)
+    raise RuntimeError("provisioner local serve did not print its URL")
+
+
+def _seed_documents(url: str) -> None:
+    """The Delta table the index syncs from: a table stand-in of the local workspace."""
+    request = urllib.request.Request(
+        f"{url}/_local/tables/main.rag.docs", method="PUT",
+        data=json.dumps({"rows": DOCUMENTS}).encode(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    urllib.request.urlopen(request).read()
+    sync = urllib.request.Request(
+        f"{url}/api/2.0/vector-search/indexes/main.rag.docs_index/sync", method="POST",
+        data=b"{}", headers={"Authorization": f"Bearer {TOKEN}",
+                             "Content-Type": "application/json"})
+    urllib.request.urlopen(sync).read()

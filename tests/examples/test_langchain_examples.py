@@ -1,0 +1,57 @@
+"""The LangChain examples run unchanged against what `provisioner apply` made, offline: their
+answers have the right shapes and are the same from one run to the next."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "langchain"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("examples") / "rag-assistant"
+    shutil.copytree(ROOT / "stacks" / "rag-assistant", copy,
+                    ignore=shutil.ignore_patterns(".provisioner"))
+    return copy
+
+
+def run(example: str, stack: Path) -> list[str]:
+    result = subprocess.run([sys.executable, str(EXAMPLES / example)], capture_output=True,
+                            text=True, cwd=EXAMPLES, timeout=600,
+                            env={**os.environ, "EXAMPLE_STACK": str(stack)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()
+
+
+def test_the_deploy_client_runs_the_served_chain_and_chats(stack):
+    pytest.importorskip("mlflow")
+    lines = run("deploy_client.py", stack)
+    assert "What is a lakehouse?" in lines[0]  # the chain answered from its prompt
+    assert "'object': 'chat.completion'" in lines[1] and "Hello!" in lines[1]
+
+
+def test_chat_databricks_replies(stack):
+    pytest.importorskip("databricks_langchain")
+    first, again = run("chat.py", stack), run("chat.py", stack)
+    assert first == again and "How to use Databricks?" in "\n".join(first)
+
+
+def test_embeddings_have_the_endpoint_dimension(stack):
+    pytest.importorskip("databricks_langchain")
+    first, again = run("embeddings.py", stack), run("embeddings.py", stack)
+    assert first == again and first[0].split()[0] == "1024"
+
+
+def test_vector_search_returns_the_nearest_documents(stack):
+    pytest.importorskip("databricks_langchain")
+    lines = run("vector_search.py", stack)
+    assert len(lines) == 2
+    assert lines[0].split()[0] == "1"  # "Databricks is a data intelligence platform…"
