@@ -157,17 +157,7 @@ class _Builder:
         else:
             changes = diff(desired, live.document, last_applied, handler.rules, ignore)
             fields = tuple(self._field(c) for c in changes)
-            replace = any(f.forces_replace for f in fields)
-            if remembered is None:
-                action, reason = Action.ADOPT, Reason.NOT_IN_STATE
-                if replace:
-                    action = Action.REPLACE
-            elif replace:
-                action, reason = Action.REPLACE, Reason.IMMUTABLE_FIELD
-            elif fields:
-                action, reason = Action.UPDATE, Reason.CHANGED
-            else:
-                action, reason = Action.NO_OP, Reason.CHANGED
+            action, reason = _action(fields, in_state=remembered is not None)
             drifted = (tuple(self._field(c) for c in drift(live.document, last_applied,
                                                           handler.rules, ignore))
                        if last_applied else ())
@@ -266,6 +256,15 @@ class _Builder:
         """The diff has already masked sensitive values in `before` and `after`."""
         return FieldDiff(format_field_path(change.path), change.before, change.after,
                          change.reason, change.forces_replace)
+
+
+def _action(fields: tuple[FieldDiff, ...], *, in_state: bool) -> tuple[Action, Reason]:
+    """A live resource's action: adopt what the state lacks; replace on an immutable change."""
+    if any(f.forces_replace for f in fields):
+        return Action.REPLACE, (Reason.IMMUTABLE_FIELD if in_state else Reason.NOT_IN_STATE)
+    if not in_state:
+        return Action.ADOPT, Reason.NOT_IN_STATE
+    return (Action.UPDATE if fields else Action.NO_OP), Reason.CHANGED
 
 
 def _replace_with(change: ResourceChange, container: str) -> ResourceChange:
