@@ -25,7 +25,9 @@ DOCUMENTS = [
 
 
 def provisioner(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "provisioner", *args], check=True, cwd=ROOT)
+    """Run the CLI; its report goes to stderr so that stdout is the example's own output."""
+    subprocess.run([sys.executable, "-m", "provisioner", *args], check=True, cwd=ROOT,
+                   stdout=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -26,7 +27,9 @@ PARALLELISM = click.option("--parallelism", default=16, show_default=True,
               default=str(DriftSeverity.COSMETIC), show_default=True,
               help="With --exit-code, count only findings at or above this severity "
                    "(cosmetic < config < breaking < deleted).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
+              help="json: schemas/drift.schema.json; markdown: a job summary or comment; "
+                   "github: workflow annotations too.")
 def drift(path, target, cli_vars, var_files, parallelism, exit_code, fail_on, fmt) -> None:
     """Compare the workspace with what was last applied. Reads only: takes no lock."""
     from provisioner.cli.session import open_session
@@ -75,6 +78,7 @@ def generate(path, target, cli_vars, var_files, parallelism, kinds, pattern, out
         f"{generated.count} resources.",
         "Applying this stack adopts them as they are; review sizes, access and tags first."])
     if out_file:
+        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
         Path(out_file).write_text(text)
         err(f"Wrote {generated.count} resources to {out_file}.")
     else:
@@ -199,7 +203,7 @@ def _schema_reference(root: Path, out_file: str | None) -> str:
     return SCHEMA_ID
 
 
-def _refuse(summary: str, hint: str | None = None):
+def _refuse(summary: str, hint: str | None = None) -> NoReturn:
     from provisioner.diagnostics import error
     from provisioner.errors import UserError
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.normalize import canonical_json
 from provisioner.diff.rules import Immutable, InputOnly, Rules, ServerDefault
 from provisioner.errors import ApiError
-from provisioner.kinds.base import HandlerBase, Live, Progress
+from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.waiting import poll
 from provisioner.workspace import registry
 from provisioner.workspace.api import serving_endpoints
@@ -36,12 +36,23 @@ RULES = Rules((
     InputOnly("keep_versions", reason="a pruning policy, not a property of the model"),
     InputOnly("delete_versions", reason="a deletion policy, not a property of the model"),
 ))
+SEVERITY = {
+    "name": DriftSeverity.BREAKING,
+    "version": DriftSeverity.BREAKING,   # the stack's version is gone or another took its place
+    "aliases": DriftSeverity.BREAKING,   # an alias moved: whatever serves it serves another
+    "description": DriftSeverity.COSMETIC,
+    "tags": DriftSeverity.COSMETIC,
+}
 
 
 class RegisteredModelHandler(HandlerBase):
+    """Not generated: a model's source is code kept in git, which the registry cannot give
+    back."""
+
     kind: ClassVar[str] = "registered_models"
     provides: ClassVar[str] = "registered_model"
     rules: ClassVar[Rules] = RULES
+    severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
     ready_timeout: ClassVar[float] = 10 * 60.0  # MLflow waits 300 s for registration
 
     def __init__(self) -> None:

@@ -56,10 +56,9 @@ def generate(stack: Stack, found: Mapping[str, Sequence[Live]]) -> Generated:
                 notes.append(f"{kind} '{live.name}': already in the stack")
                 continue
             key = _key(live.name, by_key)
-            spec, problem = _spec(kind, key, live, notes)
-            if problem:
-                notes.append(f"{kind} '{live.name}': not written: {problem}")
-            else:
+            spec, said = _spec(kind, key, live)
+            notes += [f"{kind} '{live.name}': {note}" for note in said]
+            if spec is not None:
                 by_key[key] = spec
         if by_key:
             resources[kind] = by_key
@@ -78,25 +77,27 @@ def to_yaml(generated: Generated, *, schema: str, header: Sequence[str] = ()) ->
     return "\n".join(lines) + "\n" + body
 
 
-def _spec(kind: str, key: str, live: Live, notes: list[str]) -> tuple[dict[str, Any], str]:
-    """The resource's fields under `key`, or a reason it cannot be written."""
+def _spec(kind: str, key: str, live: Live) -> tuple[dict[str, Any] | None, list[str]]:
+    """The resource's fields under `key` (None when it cannot be written), and notes."""
     handler = handler_for(kind)
     hidden: list[str] = []
     document = _strip(live.document, (), handler.rules, hidden)
-    notes += [f"{kind} '{live.name}': {path} is sensitive and was left out: set it with a "
-              "{{secrets/<scope>/<key>}} reference" for path in hidden]
+    notes = [f"{path} is sensitive and was left out: set it with a "
+             "{{secrets/<scope>/<key>}} reference" for path in hidden]
     spec = _compact(handler.to_spec(dataclasses.replace(live, document=document)))
     if _has_reference(spec):
-        return {}, "a value holds '${', which a stack reads as a reference"
+        return None, [*notes, "not written: a value holds '${', which a stack reads as a "
+                              "reference"]
     spec_class = spec_for(kind)
     try:
         spec_class.model_validate(spec)
     except ValidationError as exc:
         first = exc.errors()[0]
-        return {}, f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        return None, [*notes, f"not written: {'.'.join(map(str, first['loc']))}: "
+                              f"{first['msg']}"]
     if spec_class.NAME_DEFAULTS_TO_KEY and spec.get("name") == key:
         spec.pop("name")
-    return _literal(spec), ""
+    return _literal(spec), notes
 
 
 def _strip(value: Any, path: FieldPath, rules: Rules, hidden: list[str]) -> Any:
@@ -122,9 +123,10 @@ def _strip(value: Any, path: FieldPath, rules: Rules, hidden: list[str]) -> Any:
 
 
 def _compact(value: Any) -> Any:
-    """Without None and empty lists or objects: the stack leaves those unset."""
+    """Without None and empty lists or objects (the stack leaves those unset); `name`
+    first, where a reader looks for it."""
     if isinstance(value, dict):
-        items = ((k, _compact(v)) for k, v in value.items())
+        items = sorted(((k, _compact(v)) for k, v in value.items()), key=lambda i: i[0] != "name")
         return {k: v for k, v in items if v is not None and v != [] and v != {}}
     if isinstance(value, list):
         return [_compact(v) for v in value]

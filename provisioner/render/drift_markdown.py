@@ -47,6 +47,6 @@ def _details(finding: dict[str, Any]) -> str:
         lines += [f"# {field['severity']}",
                   f"- {field['path']}: {clip(show(field['before']))}",
                   f"+ {field['path']}: {clip(show(field['after']))}"]
-    body = escape(SAYS[finding["status"]]) + "."
+    body = escape(f"{finding['address']} {SAYS[finding['status']]}.")
     return details(head, body + ("\n\n" + fenced(lines, rest="the JSON report")
                                  if lines else ""))

@@ -91,7 +91,7 @@ def fit(head: str, sections: Sequence[Section], *, limit: int = COMMENT_LIMIT) -
             body += ("\n\n" if body else "") + clip(section.left_out(missing), _NOTE_ROOM - 4)
         parts.append(f"{section.heading}{section.separator}{body}" if section.heading
                      else body)
-    text = "\n\n".join(parts) + "\n"
+    text = "\n\n".join(parts)
     return text if len(text) <= limit else clip(text, limit)
 
 

@@ -18,7 +18,7 @@ from provisioner.render.markdown import (
     fit,
     table,
 )
-from provisioner.render.plan_text import SYMBOLS, summary
+from provisioner.render.plan_text import SYMBOLS, diagnostic, summary
 from provisioner.render.values import leaves, show
 
 ACTIONS = ("create", "update", "replace", "delete", "adopt")
@@ -83,7 +83,9 @@ def _details(change: dict[str, Any], artifact: str) -> str:
     body = "\n".join(notes)
     if lines:
         body += ("\n\n" if body else "") + fenced(lines, rest=f"the artifact {artifact}")
-    return details(head, body or "_no field changes_")
+    quiet = {"delete": f"_deleted from the workspace ({change['reason'].replace('_', ' ')})_",
+             "adopt": "_exists in the workspace: taken over as it is_"}
+    return details(head, body or quiet.get(action, "_no field changes_"))
 
 
 def _diff_lines(change: dict[str, Any]) -> list[str]:
@@ -102,7 +104,5 @@ def _diff_lines(change: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _diagnostic(diagnostic: dict[str, Any]) -> str:
-    where = f"{diagnostic['file']}:{diagnostic['line']}: " if diagnostic.get("file") else ""
-    hint = f" ({diagnostic['hint']})" if diagnostic.get("hint") else ""
-    return f"{where}{diagnostic['severity']}: {diagnostic['summary']}{hint}"
+def _diagnostic(found: dict[str, Any]) -> str:
+    return diagnostic(found) + (f" (hint: {found['hint']})" if found.get("hint") else "")

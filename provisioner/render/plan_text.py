@@ -22,15 +22,15 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
     for change in changes:
         lines += _change(change, color)
         lines.append("")
-    lines += [_diagnostic(d) for d in document.get("diagnostics", [])]
+    lines += [diagnostic(d) for d in document.get("diagnostics", [])]
     lines.append(summary(document))
     return "\n".join(lines)
 
 
-def _diagnostic(diagnostic: dict[str, Any]) -> str:
-    where = (f"{diagnostic['file']}:{diagnostic['line']}:{diagnostic['column']}: "
-             if diagnostic.get("file") else "")
-    return f"{where}{diagnostic['severity']}: {diagnostic['summary']}"
+def diagnostic(found: dict[str, Any]) -> str:
+    """`file:line:col: severity: summary`, from a document's diagnostic."""
+    where = f"{found['file']}:{found['line']}:{found['column']}: " if found.get("file") else ""
+    return f"{where}{found['severity']}: {found['summary']}"
 
 
 def summary(document: dict[str, Any]) -> str:
