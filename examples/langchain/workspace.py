@@ -24,10 +24,14 @@ DOCUMENTS = [
 ]
 
 
+PROVISIONER = os.environ.get("PROVISIONER", f"{sys.executable} -m provisioner").split()
+"""How to run provisioner: the LangChain packages may live in another virtual environment
+(their pins clash with provisioner's), so PROVISIONER may name another interpreter's CLI."""
+
+
 def provisioner(*args: str) -> None:
     """Run the CLI; its report goes to stderr so that stdout is the example's own output."""
-    subprocess.run([sys.executable, "-m", "provisioner", *args], check=True, cwd=ROOT,
-                   stdout=sys.stderr)
+    subprocess.run([*PROVISIONER, *args], check=True, cwd=ROOT, stdout=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -37,8 +41,8 @@ def served(stack: Path = RAG) -> Iterator[str]:
     provisioner("apply", str(stack), "--auto-approve")
     directory = stack / ".provisioner" / "local"
     server = subprocess.Popen(
-        [sys.executable, "-m", "provisioner", "local", "serve", "--port", "0",
-         "--dir", str(directory), "--token", TOKEN],
+        [*PROVISIONER, "local", "serve", "--port", "0", "--dir", str(directory),
+         "--token", TOKEN],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         url = _url(server)
