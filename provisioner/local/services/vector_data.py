@@ -15,6 +15,19 @@ from provisioner.local.store import Tx
 
 routes = Routes()
 
+
+def _data_plane(suffix: str, *methods: str):
+    """Register a handler on both path families, for each method (the Python client sends
+    GET with a JSON body where the SDK sends POST)."""
+
+    def register(handler):
+        for method in methods:
+            for base in (BASE, ON_ENDPOINT):
+                routes.add(method, f"{base}/{{name}}/{suffix}")(handler)
+        return handler
+
+    return register
+
 _FILTERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "!=": operator.ne, "NOT": operator.ne}
 
@@ -22,15 +35,10 @@ _FILTERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operato
 
 
 
-@routes.post(BASE + "/{name}/query")
-@routes.get(BASE + "/{name}/query")
-@routes.post(ON_ENDPOINT + "/{name}/query")
-@routes.get(ON_ENDPOINT + "/{name}/query")
+@_data_plane("query", "POST", "GET")
 def query(ctx: Context, req: Request) -> dict:
     body = req.json()
-    with ctx.store.read() as tx:
-        record = _online(tx, req, ctx.now)
-        rows = vector_rows.rows(tx, record, ctx.now)
+    record, rows = _online_rows(ctx, req)
     vector_column = vector_rows.vector_column(record)
     probe = _probe(record, body)
     candidates = [r for r in rows if _matches(r, _filters(body))]
@@ -45,10 +53,7 @@ def query(ctx: Context, req: Request) -> dict:
             "next_page_token": ""}
 
 
-@routes.post(BASE + "/{name}/query-next-page")
-@routes.get(BASE + "/{name}/query-next-page")
-@routes.post(ON_ENDPOINT + "/{name}/query-next-page")
-@routes.get(ON_ENDPOINT + "/{name}/query-next-page")
+@_data_plane("query-next-page", "POST", "GET")
 def query_next_page(ctx: Context, req: Request) -> dict:
     """Every query answers in one page, so the next one is always empty."""
     with ctx.store.read() as tx:
@@ -57,15 +62,10 @@ def query_next_page(ctx: Context, req: Request) -> dict:
             "result": {"row_count": 0, "data_array": []}, "next_page_token": ""}
 
 
-@routes.post(BASE + "/{name}/scan")
-@routes.get(BASE + "/{name}/scan")
-@routes.post(ON_ENDPOINT + "/{name}/scan")
-@routes.get(ON_ENDPOINT + "/{name}/scan")
+@_data_plane("scan", "POST", "GET")
 def scan(ctx: Context, req: Request) -> dict:
     body = req.json()
-    with ctx.store.read() as tx:
-        record = _online(tx, req, ctx.now)
-        rows = vector_rows.rows(tx, record, ctx.now)
+    record, rows = _online_rows(ctx, req)
     key = record["primary_key"]
     ordered = sorted(rows, key=lambda r: str(r.get(key)))
     after = body.get("last_primary_key")
@@ -77,8 +77,7 @@ def scan(ctx: Context, req: Request) -> dict:
             "last_primary_key": str(shown[-1].get(key)) if shown else None}
 
 
-@routes.post(BASE + "/{name}/upsert-data")
-@routes.post(ON_ENDPOINT + "/{name}/upsert-data")
+@_data_plane("upsert-data", "POST")
 def upsert(ctx: Context, req: Request) -> dict:
     try:
         inputs = json.loads(req.json().get("inputs_json") or "[]")
@@ -98,8 +97,7 @@ def upsert(ctx: Context, req: Request) -> dict:
     return _write_result(len(inputs) - len(failed), failed)
 
 
-@routes.delete(BASE + "/{name}/delete-data")
-@routes.delete(ON_ENDPOINT + "/{name}/delete-data")
+@_data_plane("delete-data", "DELETE")
 def delete_data(ctx: Context, req: Request) -> dict:
     """Keys come as `?primary_keys=a&primary_keys=b` (SDK) or a JSON body (Python client)."""
     keys = set(req.query.get("primary_keys", [])) | {
@@ -116,6 +114,12 @@ def _write_result(succeeded: int, failed: list[str]) -> dict[str, Any]:
     status = "SUCCESS" if not failed else ("PARTIAL_SUCCESS" if succeeded else "FAILURE")
     return {"status": status,
             "result": {"success_row_count": succeeded, "failed_primary_keys": failed}}
+
+
+def _online_rows(ctx: Context, req: Request) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    with ctx.store.read() as tx:
+        record = _online(tx, req, ctx.now)
+        return record, vector_rows.rows(tx, record, ctx.now)
 
 
 def _online(tx: Tx, req: Request, now: float) -> dict[str, Any]:
