@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.addresses import Address
@@ -23,34 +23,67 @@ from provisioner.plan.resolve import is_resolved, resolve
 from provisioner.stack.model import Stack
 from provisioner.state.model import ResourceState
 from provisioner.state.store import StateStore
-from provisioner.workspace.errors import is_already_exists, is_conflict, is_retryable
+from provisioner.workspace.errors import (
+    is_already_exists,
+    is_conflict,
+    is_not_found,
+    is_retryable,
+)
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-CREATE_ATTEMPTS = 3
+WRITE_ATTEMPTS = 3
 CONFLICT_ATTEMPTS = 5
 RETRY_PAUSE = 1.0
 DELETE_TIMEOUT = 900.0
 
 
+class Interrupted(Exception):
+    """Raised in a worker at its next wait once the apply is interrupted (Ctrl-C)."""
+
+
 class Applier:
     def __init__(self, client: WorkspaceClient, stack: Stack, store: StateStore,
-                 planned: Planned, emit: events.Emit, *, timeouts: Mapping[str, float] = {}):
+                 planned: Planned, emit: events.Emit, *, timeouts: Mapping[str, float] = {},
+                 stop: threading.Event | None = None):
         self.client = client
         self.stack = stack
         self.store = store
         self.planned = planned
-        self.emit = emit
+        self._emit = emit
         self.timeouts = timeouts
+        self._stop = stop or threading.Event()
+        """Set when the run is asked to stop (Ctrl-C): workers notice it at their waits."""
+        self._abandoned = False
         self.changes = {c.address: c for c in planned.plan.changes if c.action is not Action.NO_OP}
         self._outputs_lock = threading.Lock()
         self.outputs: dict[Address, dict[str, Any]] = {
             Address.parse(a): dict(r.outputs) for a, r in store.state.resources.items()}
 
     def run(self, parallelism: int) -> dict[str, BaseException]:
-        return run_dag(self._needs(), self._apply_one, parallelism=parallelism,
-                       on_skip=self._skipped)
+        """Apply every change; on Ctrl-C, stop waiting, let calls in flight finish for a
+        moment, then leave (what is left is resumed by the next apply, as after a crash)."""
+        try:
+            return run_dag(self._needs(), self._apply_one, parallelism=parallelism,
+                           on_skip=self._skipped, on_interrupt=self._interrupt,
+                           stop=self._stop)
+        except KeyboardInterrupt:
+            self._abandoned = True  # workers still running report nothing more
+            raise
+
+    def emit(self, event: events.Event) -> None:
+        if not self._abandoned:
+            self._emit(event)
+
+    def _interrupt(self) -> None:
+        self._stop.set()
+        self.emit(events.Note("Interrupted: stopping. Readiness waits are abandoned and "
+                              "the next apply resumes them; calls in flight may finish."))
+
+    def _check_interrupted(self) -> None:
+        if self._stop.is_set():
+            raise Interrupted("interrupted; the next apply resumes it")
 
     def _needs(self) -> dict[str, set[str]]:
         """Forward edges for what is created or changed; reversed edges for deletes."""
@@ -83,6 +116,9 @@ class Applier:
                     self._delete(handler, change)
                 live = self._converge(handler, address, desired)
                 self._record(handler, address, change, desired, live)
+        except Interrupted as exc:
+            self.emit(events.Failed(address_text, str(change.action), str(exc), "INTERRUPTED"))
+            raise
         except ApiError as exc:
             self.emit(events.Failed(address_text, str(change.action), str(exc), exc.code))
             raise
@@ -111,25 +147,25 @@ class Applier:
         return self._wait_ready(handler, address, desired)
 
     def _create(self, handler: Handler, address: Address, desired: dict[str, Any]) -> None:
-        """Never a duplicate: after a failed attempt, look by name before trying again."""
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            try:
-                handler.create(self.client, desired)
-                return
-            except ApiError as exc:
-                if is_already_exists(exc):
-                    break  # an earlier attempt whose answer was lost made it
-                if not is_retryable(exc) or attempt == CREATE_ATTEMPTS:
-                    raise
-            time.sleep(RETRY_PAUSE * attempt)
-            if handler.read(self.client, desired["name"], desired) is not None:
-                break
-        live = handler.read(self.client, desired["name"], desired)
-        if live is not None:
-            self._update(handler, address, desired, live)
+        """Never a duplicate: an answer lost is checked by name before sending again, and
+        "already exists" is an earlier attempt that worked."""
+        name = desired["name"]
+        try:
+            answered = self._send(lambda: handler.create(self.client, desired),
+                                  done=lambda: handler.read(self.client, name, desired) is not None)
+        except ApiError as exc:
+            if not is_already_exists(exc):
+                raise
+            answered = False
+        if not answered:  # made by an attempt whose answer was lost: see that it is as desired
+            live = handler.read(self.client, name, desired)
+            if live is not None:
+                self._update(handler, address, desired, live)
 
     def _update(self, handler: Handler, address: Address, desired: dict[str, Any],
                 live: Live) -> None:
+        """Send what differs; after a conflict (an update in flight) or a lost answer, read
+        again and send only what still differs."""
         remembered = self.store.state.resources.get(str(address))
         resource = self.stack.resources.get(address)
         ignore = tuple(resource.spec.lifecycle.ignore_changes) if resource else ()
@@ -143,15 +179,42 @@ class Applier:
                 handler.update(self.client, live, desired, changes)
                 return
             except ApiError as exc:
-                if not is_conflict(exc) or attempt == CONFLICT_ATTEMPTS:
+                if attempt == CONFLICT_ATTEMPTS or not (is_conflict(exc) or is_retryable(exc)):
                     raise
-            self.emit(events.Waiting(str(address), "waiting for the update in flight"))
-            live = self._wait_ready(handler, address, desired)
+                in_flight = is_conflict(exc)
+            if in_flight:
+                self.emit(events.Waiting(str(address), "waiting for the update in flight"))
+                live = self._wait_ready(handler, address, desired)
+            else:
+                time.sleep(RETRY_PAUSE * attempt)
+                live = handler.read(self.client, desired["name"], desired) or live
+
+    def _send(self, call: Callable[[], Any], *, done: Callable[[], bool]) -> bool:
+        """Send a write; when its answer is lost (5xx, timeout), look whether it was done
+        before sending it again. True when the workspace answered it, False when a look
+        found it done."""
+        attempt = 1
+        while True:
+            try:
+                call()
+                return True
+            except ApiError as exc:
+                if not is_retryable(exc) or attempt == WRITE_ATTEMPTS:
+                    raise
+            time.sleep(RETRY_PAUSE * attempt)
+            if done():
+                return False
+            attempt += 1
 
     def _wait_ready(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
         timeout = self.timeouts.get(address.kind, handler.ready_timeout)
         return handler.wait(self.client, desired, timeout,
-                            lambda status: self.emit(events.Waiting(str(address), status)))
+                            lambda status: self._waiting(str(address), status))
+
+    def _waiting(self, address: str, status: str) -> None:
+        """Every poll of a wait passes here: the place to notice an interrupt."""
+        self._check_interrupted()
+        self.emit(events.Waiting(address, status))
 
     def _delete(self, handler: Handler, change: ResourceChange) -> None:
         """Delete what the workspace has: by the name the state knows (a rename's old one)."""
@@ -160,11 +223,16 @@ class Applier:
         live = handler.read(self.client, name)
         if live is None:
             return
-        handler.delete(self.client, live)
-        self.emit(events.Waiting(change.address, "deleting"))
+        try:
+            self._send(lambda: handler.delete(self.client, live),
+                       done=lambda: handler.read(self.client, name) is None)
+        except ApiError as exc:
+            if not is_not_found(exc):
+                raise  # not found: an earlier attempt whose answer was lost deleted it
         poll(lambda: handler.read(self.client, name), lambda value: value is None,
              timeout=self.timeouts.get("delete", DELETE_TIMEOUT),
-             what=f"{change.address} to be deleted")
+             what=f"{change.address} to be deleted",
+             progress=lambda _: self._waiting(change.address, "deleting"))
 
     def _record(self, handler: Handler, address: Address, change: ResourceChange,
                 desired: dict[str, Any], live: Live) -> None:

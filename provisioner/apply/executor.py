@@ -1,11 +1,25 @@
 """Run work over a DAG: a node starts as soon as what it needs is done; a failure skips only
-what depends on it (directly or not), and everything else still runs."""
+what depends on it (directly or not), and everything else still runs.
+
+Workers are daemon threads, not a `ThreadPoolExecutor`'s: on Ctrl-C the caller must be able
+to give up on work still running (a readiness wait, an SDK retry sleeping out a Retry-After)
+and exit, where an executor would be joined at interpreter exit. Stopping there is as safe as
+`kill -9` is at any point (tests/reliability prove it); the caller keeps abandoned workers
+from writing anything afterwards.
+"""
 
 from __future__ import annotations
 
 import graphlib
+import queue
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+GRACE_SECONDS = 3.0
+"""After an interrupt, how long work already running may take to finish."""
+STOP_POLL_SECONDS = 0.25
 
 
 def run_dag(
@@ -14,15 +28,36 @@ def run_dag(
     *,
     parallelism: int,
     on_skip: Callable[[str, str], None],
+    on_interrupt: Callable[[], None] = lambda: None,
+    stop: threading.Event | None = None,
+    grace: float = GRACE_SECONDS,
 ) -> dict[str, BaseException]:
-    """Run `work(node)` for every node after its needs; returns the failures by node."""
+    """Run `work(node)` for every node after its needs; returns the failures by node.
+
+    If the calling thread is interrupted (KeyboardInterrupt, or `stop` set: an interrupt
+    Python lost in a finalizer), nothing more is started, `on_interrupt()` tells running work
+    to stop at its next chance, running work gets `grace` seconds to finish, and
+    KeyboardInterrupt is raised."""
     sorter = graphlib.TopologicalSorter({n: set(d) & needs.keys() for n, d in needs.items()})
     sorter.prepare()
     failures: dict[str, BaseException] = {}
     blocked: dict[str, str] = {}  # node -> the failed node it waits on
-    running: dict[Future[None], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    ready: deque[str] = deque()
+    running: set[str] = set()
+    finished: queue.Queue[tuple[str, BaseException | None]] = queue.Queue()
+
+    def run(node: str) -> None:
+        try:
+            work(node)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller as the node's failure
+            finished.put((node, exc))
+        else:
+            finished.put((node, None))
+
+    try:
         while sorter.is_active():
+            if stop is not None and stop.is_set():
+                raise KeyboardInterrupt
             for node in sorter.get_ready():
                 cause = next((blocked.get(d) or d for d in needs[node]
                               if d in failures or d in blocked), None)
@@ -31,14 +66,37 @@ def run_dag(
                     on_skip(node, cause)
                     sorter.done(node)
                 else:
-                    running[pool.submit(work, node)] = node
+                    ready.append(node)
+            while ready and len(running) < max(1, parallelism):
+                node = ready.popleft()
+                running.add(node)
+                threading.Thread(target=run, args=(node,), name=f"apply {node}",
+                                 daemon=True).start()
             if not running:
                 continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                node = running.pop(future)
-                exc = future.exception()
-                if exc is not None:
-                    failures[node] = exc
-                sorter.done(node)
+            try:
+                node, exc = finished.get(timeout=STOP_POLL_SECONDS)
+            except queue.Empty:
+                continue
+            running.discard(node)
+            if exc is not None:
+                failures[node] = exc
+            sorter.done(node)
+    except KeyboardInterrupt:
+        on_interrupt()
+        _drain(finished, running, grace)
+        raise
     return failures
+
+
+def _drain(finished: queue.Queue, running: set[str], grace: float) -> None:
+    deadline = time.monotonic() + grace
+    while running:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            node, _ = finished.get(timeout=left)
+        except queue.Empty:
+            return
+        running.discard(node)

@@ -30,15 +30,28 @@ class RunOptions:
 
 def _timeout(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
              ) -> tuple[tuple[str, float], ...]:
+    """KIND=SECONDS: a kind of the registry (or `delete`) and a positive number."""
+    import difflib
+    import math
+
+    from provisioner.kinds.registry import all_kinds
+
+    kinds = [*all_kinds(), "delete"]
     parsed = []
     for value in values:
-        kind, sep, seconds = value.partition("=")
+        kind, sep, text = value.partition("=")
         try:
-            parsed.append((kind, float(seconds)))
+            seconds = float(text)
         except ValueError:
-            sep = ""
-        if not sep or not kind:
-            raise click.BadParameter(f"'{value}' is not KIND=SECONDS", ctx, param)
+            seconds = math.nan
+        if not sep or not kind or not 0 < seconds < math.inf:
+            raise click.BadParameter(f"'{value}' is not KIND=SECONDS (seconds a positive "
+                                     "number)", ctx, param)
+        if kind not in kinds:
+            close = difflib.get_close_matches(kind, kinds, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(kinds)}"
+            raise click.BadParameter(f"no kind '{kind}' ({hint})", ctx, param)
+        parsed.append((kind, seconds))
     return tuple(parsed)
 
 
@@ -115,7 +128,7 @@ def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, arti
 @apply_options
 def apply(path, target, cli_vars, var_files, run: RunOptions) -> None:
     """Make the workspace match the stack (PATH), or apply a saved plan (PLANFILE)."""
-    if Path(path).is_file() and Path(path).suffix == ".json":
+    if Path(path).suffix == ".json" and not Path(path).is_dir():
         _apply_saved(path, target, cli_vars, var_files, run)
     else:
         _run(load_stack(path, target, cli_vars, var_files), run, destroy=False)
@@ -132,7 +145,7 @@ def destroy(path, target, cli_vars, var_files, run: RunOptions) -> None:
 
 def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan, record_protection
+    from provisioner.cli.workflow import make_plan, record_settled
 
     if not run.auto_approve and not sys.stdin.isatty():
         raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
@@ -143,7 +156,7 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
                            only=run.only)
         print_plan(result.planned.plan.to_document(), "text")
         if not destroy:
-            record_protection(session)
+            record_settled(session, result)
         if not result.planned.plan.has_changes:
             return
         if not run.auto_approve and not click.confirm("Apply these changes?", err=True):
@@ -155,7 +168,7 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
     """Apply exactly a reviewed plan; refuse if the workspace, state or stack moved since."""
     from provisioner.cli.saved_plans import check_unchanged, read_plan
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan
+    from provisioner.cli.workflow import make_plan, record_settled
 
     saved = read_plan(plan_file)
     stack = load_stack(saved.stack_path, target or saved.target, cli_vars, var_files)
@@ -164,6 +177,8 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
         result = make_plan(session, parallelism=run.parallelism,
                            destroy=saved.operation == "destroy")
         check_unchanged(saved, result.planned.plan, plan_file)
+        if saved.operation != "destroy":
+            record_settled(session, result)
         if not result.planned.plan.has_changes:
             out("No changes. The workspace matches the stack.")
             return
@@ -177,14 +192,18 @@ def _execute(session, result, run: RunOptions) -> None:
 
     summary = Summary()
     timeouts = dict(run.timeouts)
-    if sys.stderr.isatty():
-        with LiveProgress() as view:
-            failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
+    try:
+        if sys.stderr.isatty():
+            with LiveProgress() as view:
+                failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
+                                      parallelism=run.parallelism, timeouts=timeouts)
+        else:
+            plain = PlainProgress(err)
+            failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
                                   parallelism=run.parallelism, timeouts=timeouts)
-    else:
-        plain = PlainProgress(err)
-        failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
-                              parallelism=run.parallelism, timeouts=timeouts)
+    except KeyboardInterrupt:
+        out(f"Apply interrupted: {summary.finished} done; run apply again to finish.")
+        raise
     out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
         f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:

@@ -17,6 +17,7 @@ from provisioner.cli.stack_commands import graph, schema, validate
 from provisioner.cli.state_commands import refresh, state
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,20 +33,28 @@ for command in (validate, plan, apply, destroy, drift, refresh, import_, generat
 
 
 def main() -> None:
+    from provisioner.cli import interrupts
+
+    interrupts.install()
     sys.exit(run(sys.argv[1:]))
 
 
 def run(argv: list[str]) -> int:
     """Run one command and return its exit code; user errors print diagnostics, never a
     traceback. Tests call this in-process."""
+    from provisioner.cli.interrupts import STOP
     from provisioner.errors import ProvisionerError, UserError
 
+    STOP.clear()
     try:
         code = cli.main(argv, prog_name="provisioner", standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         return EXIT_ERROR
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # click: Ctrl-C → Abort
+            err("Interrupted.")
+            return EXIT_INTERRUPTED
         err("Aborted.")
         return EXIT_ERROR
     except UserError as exc:
@@ -58,11 +67,14 @@ def run(argv: list[str]) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         err("Interrupted.")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("PROVISIONER_DEBUG"):
             raise
         err(f"internal error: {type(exc).__name__}: {exc}\n"
             "  hint: this is a bug in provisioner; rerun with PROVISIONER_DEBUG=1 and report it")
         return EXIT_ERROR
+    if STOP.is_set():  # interrupted, though the KeyboardInterrupt itself was lost
+        err("Interrupted.")
+        return EXIT_INTERRUPTED
     return code if isinstance(code, int) else EXIT_OK

@@ -10,20 +10,37 @@ from provisioner.plan.model import FORMAT_VERSION, Plan
 
 
 def read_plan(path: str) -> Plan:
+    """A saved plan, checked against the committed plan schema: a truncated, damaged or
+    newer one is refused with what is wrong, never half read."""
+    from pydantic import ValidationError
+
+    from provisioner.plan.document import PlanDocument
+
+    remake = "make one with: provisioner plan --out plan.json"
     try:
         with open(path) as handle:
-            document = json.load(handle)
-        version = document["format_version"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise UserError([error(f"{path} is not a saved plan ({exc})",
-                               hint="make one with: provisioner plan --out plan.json")]) from None
-    if version != FORMAT_VERSION:
-        raise UserError([error(f"{path} has plan format {version}; this provisioner applies "
-                               f"format {FORMAT_VERSION}")])
+            text = handle.read()
+    except OSError as exc:
+        raise UserError([error(f"cannot read the saved plan {path}: {exc.strerror or exc}",
+                               hint=remake)]) from None
     try:
-        return Plan.from_document(document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UserError([error(f"{path} is a damaged plan: {exc}")]) from None
+        document = json.loads(text)
+        version = document["format_version"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError([error(f"{path} is not a saved plan ({exc})", hint=remake)]) from None
+    if version != FORMAT_VERSION:
+        raise UserError([error(f"{path} has plan format {version!r}; this provisioner applies "
+                               f"format {FORMAT_VERSION}",
+                               hint="apply it with the provisioner that made it, or make the "
+                                    "plan again with this one")])
+    try:
+        PlanDocument.model_validate(document)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "the document"
+        raise UserError([error(f"{path} is a damaged plan: {where}: {problem['msg']}",
+                               hint=remake)]) from None
+    return Plan.from_document(document)
 
 
 def check_unchanged(saved: Plan, current: Plan, path: str) -> None:

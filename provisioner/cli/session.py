@@ -58,11 +58,9 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
     directory = provisioner_dir(stack)
     local = None
     if stack.target.is_local:
-        from provisioner.local import LocalWorkspace, Settings
+        from provisioner.local import LocalWorkspace
 
-        configured = os.environ.get(LOCAL_SETTINGS_ENV)
-        settings = Settings.model_validate_json(configured) if configured else None
-        local = LocalWorkspace(directory / "local", settings=settings)
+        local = LocalWorkspace(directory / "local", settings=_local_settings())
         auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
         registry = Registry.local(str((directory / "local").resolve()))
     else:
@@ -79,6 +77,28 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
             local.stop()
         raise
     return Session(stack, client, store, local)
+
+
+def _local_settings() -> Any:
+    """The embedded workspace's settings from $PROVISIONER_LOCAL_SETTINGS, if set."""
+    from pydantic import ValidationError
+
+    from provisioner.diagnostics import error
+    from provisioner.errors import UserError
+    from provisioner.local import Settings
+
+    configured = os.environ.get(LOCAL_SETTINGS_ENV)
+    if not configured:
+        return None
+    try:
+        return Settings.model_validate_json(configured)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'the value'}: {e['msg']}"
+            for e in exc.errors())
+        raise UserError([error(f"{LOCAL_SETTINGS_ENV} is not valid: {problems}",
+                               hint='a JSON object of local workspace knobs, e.g. '
+                                    '{"latency_ms": 50} (see docs/local-workspace.md)')]) from None
 
 
 def _backend(stack: Stack, directory: Path, client: WorkspaceClient):

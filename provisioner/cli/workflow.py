@@ -13,6 +13,9 @@ from provisioner.diagnostics import Diagnostic, has_errors
 from provisioner.errors import UserError
 from provisioner.plan.planner import Planned
 
+IN_FLIGHT = 256
+"""Resources an apply works on at once (each a thread, mostly asleep between polls)."""
+
 
 @dataclass(frozen=True)
 class PlanResult:
@@ -74,6 +77,7 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
                timeouts: dict[str, float]) -> dict[str, BaseException]:
     """Create placeholder secrets (local only), then apply; returns failures by address."""
     from provisioner.apply.applier import Applier
+    from provisioner.cli import interrupts
     from provisioner.plan.preflight import placeholders_note
     from provisioner.workspace import secret_lookups
 
@@ -81,16 +85,38 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
         secret_lookups.create_placeholders(session.client, list(result.placeholder_secrets))
         emit(events.Note(placeholders_note(list(result.placeholder_secrets))))
     applier = Applier(session.client, session.stack, session.store, result.planned, emit,
-                      timeouts=timeouts)
-    return applier.run(parallelism)
+                      timeouts=timeouts, stop=interrupts.STOP)
+    # More resources in flight than requests: most of an apply is readiness waits, which hold
+    # no connection, and the client's pool already caps concurrent requests at `parallelism`.
+    return applier.run(max(parallelism, IN_FLIGHT))
 
 
-def record_protection(session: Session) -> None:
-    """Keep each resource's `prevent_destroy` in the state current even when nothing else
-    changes, so removing a protected resource from the stack is refused."""
+def record_settled(session: Session, result: PlanResult) -> None:
+    """Keep the state's record current where nothing needs applying: each resource's
+    `prevent_destroy`, so removing a protected resource from the stack is refused; and, for a
+    resource the workspace already matches (no-op), the last-applied document, which a run
+    stopped after sending a change but before recording it leaves stale (drift would then
+    report the tool's own change as made by hand, forever)."""
+    from provisioner.diff import sensitive
+    from provisioner.kinds.registry import handler_for
+    from provisioner.operations import Action
+    from provisioner.plan.resolve import resolve
+
+    state = session.store.state
+    outputs = {Address.parse(a): dict(r.outputs) for a, r in state.resources.items()}
+    settled = {c.address: c for c in result.planned.plan.changes if c.action is Action.NO_OP}
     for address, resource in session.stack.resources.items():
-        remembered = session.store.state.resources.get(str(address))
-        wanted = resource.spec.lifecycle.prevent_destroy
-        if remembered is not None and remembered.prevent_destroy != wanted:
-            session.store.record(str(address),
-                                 dataclasses.replace(remembered, prevent_destroy=wanted))
+        remembered = state.resources.get(str(address))
+        if remembered is None:
+            continue
+        updated = dataclasses.replace(
+            remembered, prevent_destroy=resource.spec.lifecycle.prevent_destroy)
+        change = settled.get(str(address))
+        if change and sensitive.hash_value(remembered.last_applied) != change.desired_hash:
+            applied = sensitive.hash_sensitive(
+                resolve(result.planned.desired[address], outputs), handler_for(address.kind).rules)
+            if sensitive.hash_value(applied) == change.desired_hash:  # resolved as planned
+                updated = dataclasses.replace(updated, last_applied=applied,
+                                              depends_on=change.depends_on)
+        if updated != remembered:
+            session.store.record(str(address), updated)

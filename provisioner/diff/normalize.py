@@ -23,6 +23,9 @@ from provisioner.diff.rules import AtomicList, Canonical, FieldPath, KeyedList, 
 NO_RULES = Rules()
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def normalize(value: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
     return _node(value, (), rules)
 
@@ -36,6 +39,8 @@ def canonical_json(value: Any) -> str:
 
 def equivalent(a: Any, b: Any) -> bool:
     """Equal as JSON values: unlike `==`, `True` is not `1`."""
+    if type(a) is type(b) and type(a) in _SCALARS and a == b:
+        return True  # the common case, without encoding both sides
     return canonical_json(a) == canonical_json(b)
 
 

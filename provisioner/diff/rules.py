@@ -242,6 +242,9 @@ class Canonical(Rule):
 
 R = TypeVar("R", bound=Rule)
 
+_MEMO_LIMIT = 100_000
+"""Entries per kind's rule cache: keyed list items make exact paths as many as the stack's
+distinct keys, so exact paths stop being remembered past this (shapes always are)."""
 _PLAINTEXT_INPUT_ONLY = InputOnly(ANY, reason="plaintext credentials are never returned by GET")
 _PLAINTEXT_SENSITIVE = Sensitive(ANY, reason="a plaintext credential")
 
@@ -251,7 +254,7 @@ class Rules:
     """A kind's rules, looked up by concrete path (memoised by the path's shape)."""
 
     rules: tuple[Rule, ...] = ()
-    _cache: dict[tuple[Any, ...], tuple[Rule, ...]] = field(
+    _cache: dict[tuple[Any, ...], Any] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
 
@@ -267,24 +270,40 @@ class Rules:
                     raise ValueError(f"'{rule.path}' has two {slot[0]} rules")
                 seen[slot] = rule.path
 
-    def _lookup(self, path: FieldPath, *, parent: bool) -> tuple[Rule, ...]:
-        shape = (parent, *(s if isinstance(s, str) else 0 for s in path))
-        found = self._cache.get(shape)
-        if found is None:
-            found = tuple(
-                r
-                for r in self.rules
-                if (matches(r.pattern[:-1], path) if parent else matches(r.pattern, path))
-            )
-            self._cache[shape] = found
+    def _memo(self, question: str, path: FieldPath, answer: Callable[[], Any],
+              kind: Any = None) -> Any:
+        """Answers depend on the path's shape only (field names; any index or key alike), so
+        each is computed once per shape: a plan asks them for every node of every resource.
+        The exact path is remembered too (up to a bound): it is the cheaper key to build."""
+        exact = (question, kind, path)
+        try:
+            return self._cache[exact]
+        except KeyError:
+            pass
+        shape = (question, kind, *(s if isinstance(s, str) else 0 for s in path))
+        try:
+            found = self._cache[shape]
+        except KeyError:
+            found = self._cache[shape] = answer()
+        if len(self._cache) < _MEMO_LIMIT:
+            self._cache[exact] = found
         return found
+
+    def _lookup(self, path: FieldPath, *, parent: bool) -> tuple[Rule, ...]:
+        return self._memo("lookup", path, lambda: tuple(
+            r for r in self.rules
+            if (matches(r.pattern[:-1], path) if parent else matches(r.pattern, path))), parent)
 
     def at(self, path: FieldPath, kind: type[R]) -> tuple[R, ...]:
         """Rules of `kind` selecting exactly `path`."""
-        return tuple(r for r in self._lookup(path, parent=False) if isinstance(r, kind))
+        return self._memo("at", path, lambda: tuple(
+            r for r in self._lookup(path, parent=False) if isinstance(r, kind)), kind)
 
     def covering(self, path: FieldPath, kind: type[R]) -> R | None:
         """The innermost rule of `kind` selecting `path` or a field that contains it."""
+        return self._memo("covering", path, lambda: self._covering(path, kind), kind)
+
+    def _covering(self, path: FieldPath, kind: type[R]) -> R | None:
         for end in range(len(path), 0, -1):
             found = self.at(path[:end], kind)
             if found:
@@ -300,16 +319,20 @@ class Rules:
         return found[0] if found else None
 
     def list_rule(self, path: FieldPath) -> KeyedList | AtomicList | None:
-        found = self.at(path, KeyedList) + self.at(path, AtomicList)
-        return found[0] if found else None
+        return self._memo("list", path, lambda: next(iter(
+            self.at(path, KeyedList) + self.at(path, AtomicList)), None))
 
     def input_only(self, path: FieldPath) -> InputOnly | None:
-        rule = self.covering(path, InputOnly)
-        return _PLAINTEXT_INPUT_ONLY if rule is None and is_plaintext(path) else rule
+        return self._memo("input_only", path, lambda: self._or_plaintext(
+            path, InputOnly, _PLAINTEXT_INPUT_ONLY))
 
     def sensitive(self, path: FieldPath) -> Sensitive | None:
-        rule = self.covering(path, Sensitive)
-        return _PLAINTEXT_SENSITIVE if rule is None and is_plaintext(path) else rule
+        return self._memo("sensitive", path, lambda: self._or_plaintext(
+            path, Sensitive, _PLAINTEXT_SENSITIVE))
+
+    def _or_plaintext(self, path: FieldPath, kind: type[R], plaintext: R) -> R | None:
+        rule = self.covering(path, kind)
+        return plaintext if rule is None and is_plaintext(path) else rule
 
     def validate_paths(self, known: Iterable[str] | Mapping[str, Any]) -> tuple[str, ...]:
         """Rule paths naming no known field: a kind's test asserts this is empty.

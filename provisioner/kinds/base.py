@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -84,11 +84,16 @@ class Handler(Protocol):
         """The spec as the document the engine diffs and stores (REST JSON shape); `root`
         is the stack folder its relative paths start from."""
 
-    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
-             ) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
+             *, fields: Collection[str] | None = None) -> Live | None:
         """The live resource, or None when the workspace has none of that name. `desired`,
         when known, lets a kind read what matters for it (e.g. the model version whose
-        content the stack describes)."""
+        content the stack describes). `fields`, when given, are the only top-level fields
+        the caller compares: a kind may skip a call that reads none of them (permissions)."""
+
+    def existing_names(self, client: WorkspaceClient) -> set[str] | None:
+        """Every name of this kind in the workspace, from one list call (pages followed), so
+        a plan need not read what is not there; None when the API has no such list."""
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None: ...
 
@@ -142,6 +147,9 @@ class HandlerBase:
     def refusals(self, live: Live, last_applied: dict[str, Any] | None) -> tuple[str, ...]:
         """Why this resource must not be deleted (or replaced) now, if it must not."""
         return ()
+
+    def existing_names(self, client: WorkspaceClient) -> set[str] | None:
+        return None
 
     def list_names(self, client: WorkspaceClient) -> list[str]:
         """A kind that cannot be written back as YAML (its source lives elsewhere) lists

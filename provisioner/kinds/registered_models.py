@@ -23,6 +23,8 @@ from provisioner.workspace import registry
 from provisioner.workspace.api import serving_endpoints
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from provisioner.diff.three_way import FieldChange
     from provisioner.specs.registered_models import RegisteredModelSpec
     from provisioner.workspace.client import Workspace
@@ -82,8 +84,8 @@ class RegisteredModelHandler(HandlerBase):
                 document[field] = getattr(spec, field)
         return document
 
-    def read(self, client: Workspace, name: str, desired: dict[str, Any] | None = None
-             ) -> Live | None:
+    def read(self, client: Workspace, name: str, desired: dict[str, Any] | None = None,
+             *, fields: Collection[str] | None = None) -> Live | None:
         model = registry.read(client.registry, name)
         if model is None:
             return None

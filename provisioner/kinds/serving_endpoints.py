@@ -7,6 +7,7 @@ fields lifted to the top (as the stack writes them) plus `permissions`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -153,8 +154,8 @@ class ServingEndpointHandler(HandlerBase):
             document["permissions"] = permissions_document(endpoint.permissions)
         return document
 
-    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
-             ) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
+             *, fields: Collection[str] | None = None) -> Live | None:
         found = api.get(client, name)
         if found is None:
             return None
@@ -162,7 +163,8 @@ class ServingEndpointHandler(HandlerBase):
         document: dict[str, Any] = {"name": found["name"]}
         document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
         document |= {f: found[f] for f in SERVER_FIELDS if f in found}
-        document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+        if fields is None or "permissions" in fields:  # a second call: only when compared
+            document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
         state = found.get("state") or {}
         return Live(
             name=found["name"], id=found.get("id"), document=document,
@@ -220,6 +222,9 @@ class ServingEndpointHandler(HandlerBase):
         return poll(read, lambda live: live.ready, timeout=timeout,
                     what=f"endpoint '{name}' to be ready",
                     progress=lambda live: progress(live.status))
+
+    def existing_names(self, client: WorkspaceClient) -> set[str]:
+        return {e["name"] for e in api.list_all(client)}
 
     def list_names(self, client: WorkspaceClient) -> list[str]:
         """Every endpoint but the pay-per-token ones, which are referenced, never managed."""

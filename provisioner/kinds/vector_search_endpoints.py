@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -62,8 +63,8 @@ class VectorSearchEndpointHandler(HandlerBase):
             document["permissions"] = permissions_document(spec.permissions)
         return document
 
-    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
-             ) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
+             *, fields: Collection[str] | None = None) -> Live | None:
         found = api.get_endpoint(client, name)
         if found is None:
             return None
@@ -72,7 +73,8 @@ class VectorSearchEndpointHandler(HandlerBase):
         qps = (found.get("scaling_info") or {}).get("requested_target_qps")
         if qps is not None:
             document["target_qps"] = qps
-        document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+        if fields is None or "permissions" in fields:  # a second call: only when compared
+            document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
         state = (found.get("endpoint_status") or {}).get("state", "")
         indexes = tuple(i["name"] for i in api.list_indexes(client, found["name"])) \
             if found.get("num_indexes") else ()
@@ -120,6 +122,9 @@ class VectorSearchEndpointHandler(HandlerBase):
         return poll(read, lambda live: live.ready, timeout=timeout,
                     what=f"vector search endpoint '{name}' to be ONLINE",
                     progress=lambda live: progress(live.status))
+
+    def existing_names(self, client: WorkspaceClient) -> set[str]:
+        return set(self.list_names(client))
 
     def list_names(self, client: WorkspaceClient) -> list[str]:
         return [e["name"] for e in api.list_endpoints(client)]

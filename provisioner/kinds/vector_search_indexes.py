@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -95,8 +96,8 @@ class VectorSearchIndexHandler(HandlerBase):
     def desired(self, spec: VectorSearchIndexSpec, root: Path) -> dict[str, Any]:
         return spec.create_body()
 
-    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None
-             ) -> Live | None:
+    def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
+             *, fields: Collection[str] | None = None) -> Live | None:
         found = api.get_index(client, name)
         if found is None:
             return None

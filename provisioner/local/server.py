@@ -162,6 +162,7 @@ def _error(error: ApiError) -> Response:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the SDK pools its connections
     disable_nagle_algorithm = True
+    wbufsize = -1  # headers and body leave in one send at the request's flush, not two
     server: Server
 
     def _serve(self) -> None:

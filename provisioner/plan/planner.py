@@ -13,7 +13,8 @@ from provisioner.addresses import Address, format_field_path
 from provisioner.diagnostics import Diagnostic, error
 from provisioner.diff import sensitive
 from provisioner.diff.rules import parse_path
-from provisioner.diff.three_way import FieldChange, diff, drift
+from provisioner.diff.three_way import FieldChange, compare
+from provisioner.errors import ApiError
 from provisioner.kinds.base import Live
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action, Reason
@@ -33,18 +34,26 @@ class Subject:
     address: Address
     name: str
     desired: dict[str, Any] | None = None
+    fields: frozenset[str] | None = None
+    """The top-level fields the caller compares (None: all of them)."""
+    expected: bool = True
+    """Whether it is expected to exist (the state has it): when some of a kind are not, one
+    list call tells which exist, and those that do not are not read."""
 
 
 def subjects(stack: Stack, state: State) -> list[Subject]:
     """What to read: a resource the state knows is read by the name it has in the workspace
     (so a rename is planned as a replace of it, never as a second resource); any other by the
-    name the stack gives it (so a lost state adopts by name)."""
+    name the stack gives it (so a lost state adopts by name). The plan compares the fields
+    the stack sets and those it set last time (to reset them), no others."""
     found = {}
     for address, resource in stack.resources.items():
         remembered = state.resources.get(str(address))
+        desired = resolve(handler_for(address.kind).desired(resource.spec, stack.root), {})
+        fields = frozenset(desired) | frozenset(remembered.last_applied if remembered else ())
         found[address] = Subject(
-            address, remembered.name if remembered else _static_name(resource),
-            resolve(handler_for(address.kind).desired(resource.spec, stack.root), {}))
+            address, remembered.name if remembered else _static_name(resource), desired,
+            fields, expected=remembered is not None)
     for text, remembered in state.resources.items():
         found.setdefault(Address.parse(text), Subject(Address.parse(text), remembered.name))
     return [s for s in found.values() if s.name != UNKNOWN]
@@ -52,14 +61,44 @@ def subjects(stack: Stack, state: State) -> list[Subject]:
 
 def read_live(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
               ) -> dict[Address, Live | None]:
-    """Read every subject concurrently; the result maps each address to its live value."""
+    """Read every subject concurrently; the result maps each address to its live value.
+
+    A kind with subjects not expected to exist is listed first (one call, concurrent with
+    the other reads) and only the names the list holds are read: a plan of new resources
+    costs one call per kind instead of one per resource."""
     items = list(items)
+    listed = {handler_for(s.address.kind).provides: s.address.kind
+              for s in items if not s.expected}
+    found: dict[Address, Live | None] = {}
 
     def read(subject: Subject) -> Live | None:
-        return handler_for(subject.address.kind).read(client, subject.name, subject.desired)
+        return handler_for(subject.address.kind).read(client, subject.name, subject.desired,
+                                                      fields=subject.fields)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        return dict(zip((s.address for s in items), pool.map(read, items), strict=True))
+        listings = {provides: pool.submit(_existing_names, client, kind)
+                    for provides, kind in listed.items()}
+        reads = {s.address: pool.submit(read, s) for s in items
+                 if handler_for(s.address.kind).provides not in listings}
+        for provides, listing in listings.items():
+            names = listing.result()
+            for s in items:
+                if handler_for(s.address.kind).provides != provides:
+                    continue
+                if names is None or s.name in names:
+                    reads[s.address] = pool.submit(read, s)
+                else:
+                    found[s.address] = None
+        found |= {address: future.result() for address, future in reads.items()}
+    return {s.address: found[s.address] for s in items}
+
+
+def _existing_names(client: WorkspaceClient, kind: str) -> set[str] | None:
+    """A failed list is no answer, not an error: the reads it would have saved still run."""
+    try:
+        return handler_for(kind).existing_names(client)
+    except ApiError:
+        return None
 
 
 def _static_name(resource: Resource) -> str:
@@ -155,12 +194,11 @@ class _Builder:
             self.changes.append(ResourceChange(action=Action.CREATE, reason=str(reason), **common))
             self.outputs[address] = {"name": common["name"]}
         else:
-            changes = diff(desired, live.document, last_applied, handler.rules, ignore)
+            changes, drifts = compare(desired, live.document, last_applied, handler.rules,
+                                      ignore)
             fields = tuple(self._field(c) for c in changes)
             action, reason = _action(fields, in_state=remembered is not None)
-            drifted = (tuple(self._field(c) for c in drift(live.document, last_applied,
-                                                          handler.rules, ignore))
-                       if last_applied else ())
+            drifted = tuple(self._field(c) for c in drifts) if last_applied else ()
             self.changes.append(ResourceChange(
                 action=action, reason=str(reason), fields=fields,
                 before=sensitive.mask(live.document, handler.rules),

@@ -41,12 +41,16 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
             for secret in missing]
     provided = {(handler_for(c.kind).provides, c.name) for c in planned.plan.changes
                 if c.action is not Action.DELETE}
+    answers: dict[tuple, bool] = {}  # many resources need the same one (an embedding endpoint)
     for address, raw in planned.desired.items():
         resource = stack.resources[address]
         for requirement in handler_for(address.kind).requirements(resolve(raw, {})):
             if _decided_later(requirement) or (requirement.kind, requirement.name) in provided:
                 continue
-            if not lookups.exists(requirement):
+            question = (requirement.kind, requirement.name, repr(requirement.expect))
+            if question not in answers:
+                answers[question] = lookups.exists(requirement)
+            if not answers[question]:
                 detail = f" ({requirement.detail})" if requirement.detail else ""
                 diagnostics.append(error(
                     f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "

@@ -76,6 +76,9 @@ class ResourceSpec(Spec):
     ATTRIBUTES: ClassVar[dict[str, str]] = {"name": "The resource's name in the workspace."}
     NAME_DEFAULTS_TO_KEY: ClassVar[bool] = True
     """False for kinds whose name must be written (Unity Catalog three-part names)."""
+    NAMESPACE: ClassVar[str | None] = None
+    """Kinds whose resources share one set of names in the workspace say so with one
+    namespace (every serving endpoint kind); by default a kind is its own."""
 
     name: str | None = Field(None, description="Name in the workspace; defaults to the key.")
     lifecycle: Lifecycle = Field(

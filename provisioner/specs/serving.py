@@ -234,6 +234,8 @@ class ServingEndpointPermission(Permission):
 class EndpointSpec(ResourceSpec):
     """Fields of every serving endpoint, whichever kind writes it."""
 
+    NAMESPACE: ClassVar[str | None] = "serving_endpoints"
+
     ATTRIBUTES: ClassVar[dict[str, str]] = {
         "name": "The endpoint's name.",
         "id": "The endpoint's id (used by the permissions API).",

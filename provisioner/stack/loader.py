@@ -33,7 +33,7 @@ from provisioner.stack.model import (
 from provisioner.stack.nodes import Document
 from provisioner.stack.targets import LOCAL, TargetDecl, merge
 from provisioner.stack.templating import Renderer, render_tree
-from provisioner.stack.validation import marked, validate
+from provisioner.stack.validation import marked, may_hold, validate
 
 STACK_FILE = "stack.yaml"
 _KEY_RE = re.compile(KEY_PATTERN)
@@ -99,6 +99,25 @@ def _key_for_name(raw: _Raw):
     return lambda path: raw.span if path[:1] == ("name",) else raw.span_of(path)
 
 
+def _names_taken_twice(resources: Mapping[Address, Resource]) -> list[Diagnostic]:
+    """Two resources of the stack may not name one object in the workspace: each apply
+    would change it back to its own spec, and a lost create would adopt the other's."""
+    first: dict[tuple[str, str], Resource] = {}
+    problems = []
+    for address, resource in resources.items():
+        spec = type(resource.spec)
+        if has_reference(resource.name):
+            continue  # known at apply time only
+        namespace = spec.NAMESPACE or spec.KIND
+        taken = first.setdefault((namespace, resource.name), resource)
+        if taken is not resource:
+            problems.append(error(
+                f"{address} has the same name '{resource.name}' as {taken.address} "
+                f"({taken.span}); both are {namespace}", resource.span_of(("name",)),
+                hint="give each resource its own name"))
+    return problems
+
+
 def _fields(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
     """Each node's path below the root, and the path of where it is written: a mapping or list
     field at its key (a block value starts on the next line), anything else at its value."""
@@ -149,6 +168,7 @@ class _Loader:
         if has_errors(self.diagnostics):
             return None
         self.diagnostics += references.cycles(resources)
+        self.diagnostics += _names_taken_twice(resources)
         return Stack(
             name=decl.stack,
             root=self.root,
@@ -357,6 +377,8 @@ class _Loader:
 
     def _check_files(self, address: Address, spec: ResourceSpec, span_of) -> None:
         """Fields typed `StackPath` name files in the stack folder: they must exist."""
+        if not may_hold(type(spec), StackPath):
+            return
         for path, text in marked(type(spec), spec.model_dump(by_alias=True), StackPath):
             if not isinstance(text, str) or has_reference(text) or (self.root / text).is_file():
                 continue

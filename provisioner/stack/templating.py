@@ -14,6 +14,7 @@ from provisioner.diagnostics import Diagnostic, did_you_mean, error
 _PLACEHOLDER = "\x00secret{}\x00"
 _PLACEHOLDER_RE = re.compile("\x00secret(\\d+)\x00")
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
+_TEMPLATE_RE = re.compile(r"\{[{%#]")
 
 
 class TargetName(str):
@@ -59,6 +60,7 @@ class Renderer:
         self._env = _Environment(
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
         )
+        self._templates: dict[str, jinja2.Template] = {}
         self._scope = {
             "var": _Namespace("var", variables, "declare it under `variables:`"),
             "target": TargetName(target),
@@ -77,8 +79,10 @@ class Renderer:
             return _PLACEHOLDER.format(len(secrets) - 1)
 
         protected = SECRET_RE.sub(protect, value)
+        if not _TEMPLATE_RE.search(protected):
+            return value, None  # only secret references: nothing for Jinja to do
         try:
-            rendered = self._env.from_string(protected).render(self._scope)
+            rendered = self._template(protected).render(self._scope)
         except jinja2.UndefinedError as exc:
             return value, self._undefined(str(exc.message))
         except jinja2.TemplateSyntaxError as exc:
@@ -86,6 +90,14 @@ class Renderer:
         except Exception as exc:  # noqa: BLE001 - any template failure is the user's input
             return value, error(f"template error: {exc}")
         return _PLACEHOLDER_RE.sub(lambda m: secrets[int(m.group(1))], rendered), None
+
+    def _template(self, source: str) -> jinja2.Template:
+        """Compiled once per distinct string: large stacks repeat the same templates, and
+        compiling costs far more than rendering."""
+        template = self._templates.get(source)
+        if template is None:
+            template = self._templates[source] = self._env.from_string(source)
+        return template
 
     def _undefined(self, message: str) -> Diagnostic:
         if "\x00" in message:

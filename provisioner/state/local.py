@@ -19,6 +19,10 @@ class LocalBackend:
     def __str__(self) -> str:
         return str(self.path)
 
+    @property
+    def backup_location(self) -> str:
+        return str(self.backup_path)
+
     def read(self) -> str | None:
         try:
             return self.path.read_text()
@@ -42,14 +46,16 @@ class LocalBackend:
     def try_lock(self, info: LockInfo) -> LockInfo | None:
         """Create the lock file exclusively; on failure return who holds it."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        temporary = self.lock_path.with_name(f".{self.lock_path.name}.{info.id}.tmp")
+        _write_synced(temporary, info.to_json())
         try:
-            fd = os.open(self.lock_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            # link() creates the name only if it is free, with the content already in place:
+            # a run killed at any point never leaves a lock file that is empty or half written.
+            os.link(temporary, self.lock_path)
         except FileExistsError:
-            return self.read_lock() or info  # unreadable mid-write: treat as held
-        with os.fdopen(fd, "w") as handle:
-            handle.write(info.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
+            return self.read_lock() or info  # unreadable: treat as held
+        finally:
+            temporary.unlink()
         return None
 
     def read_lock(self) -> LockInfo | None:
@@ -68,12 +74,16 @@ class LocalBackend:
         return True
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w") as handle:
+def _write_synced(path: Path, text: str) -> None:
+    with open(path, "w") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _write_synced(temporary, text)
     os.replace(temporary, path)
     with contextlib.suppress(OSError):
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -12,6 +12,10 @@ from provisioner.errors import UserError
 FORMAT_VERSION = 1
 
 
+class DamagedState(UserError):
+    """The state document cannot be read (truncated, corrupted, not ours)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceState:
     """One managed resource: its workspace identity, last-applied spec (hashed) and outputs."""
@@ -67,26 +71,35 @@ class State:
 
     @classmethod
     def from_json(cls, text: str, origin: str) -> State:
-        """Parse a state document; a damaged or newer one is a clear error, never a guess."""
+        """Parse a state document; a damaged or newer one is a clear error, never a guess.
+        The committed schema (`state/document.py`) decides what is whole."""
+        from pydantic import ValidationError
+
         from provisioner.diagnostics import error
+        from provisioner.state.document import StateDocument
 
         try:
             data = json.loads(text)
             version = data["format_version"]
         except (ValueError, KeyError, TypeError) as exc:
-            raise UserError([error(
-                f"state {origin} is not a valid state document ({exc})",
-                hint=f"restore it from its backup ({origin}.backup) or remove it: the next plan "
-                "adopts existing resources by name")]) from None
+            raise DamagedState([error(f"state {origin} is not a valid state document ({exc})",
+                                      hint=DAMAGED_HINT)]) from None
         if version != FORMAT_VERSION:
             raise UserError([error(
-                f"state {origin} has format version {version}; this provisioner reads "
+                f"state {origin} has format version {version!r}; this provisioner reads "
                 f"version {FORMAT_VERSION}", hint="upgrade provisioner")])
         try:
-            return cls(stack=data["stack"], target=data["target"], lineage=data["lineage"],
-                       serial=int(data["serial"]),
-                       resources={a: ResourceState.from_dict(r)
-                                  for a, r in data.get("resources", {}).items()})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UserError([error(f"state {origin} is damaged: missing or bad {exc}",
-                                   hint=f"restore it from {origin}.backup")]) from None
+            document = StateDocument.model_validate(data)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            where = ".".join(str(part) for part in problem["loc"]) or "the document"
+            raise DamagedState([error(f"state {origin} is damaged: {where}: {problem['msg']}",
+                                      hint=DAMAGED_HINT)]) from None
+        return cls(stack=document.stack, target=document.target, lineage=document.lineage,
+                   serial=document.serial,
+                   resources={a: ResourceState.from_dict(r.model_dump())
+                              for a, r in document.resources.items()})
+
+
+DAMAGED_HINT = ("restore its backup, or remove it: the next plan adopts existing resources by "
+                "name")

@@ -28,6 +28,10 @@ class WorkspaceFilesBackend:
     def __str__(self) -> str:
         return f"workspace:{self.path}"
 
+    @property
+    def backup_location(self) -> str:
+        return f"workspace:{self.backup_path}"
+
     def read(self) -> str | None:
         data = workspace_files.read(self.client, self.path)
         return None if data is None else data.decode()

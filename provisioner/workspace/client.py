@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import socket
+import math
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
-from provisioner.errors import ApiError
+from provisioner.diagnostics import error
+from provisioner.errors import ApiError, UserError
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
 HTTP_TIMEOUT_SECONDS = 30
 RETRY_TIMEOUT_SECONDS = 120
-"""SDK retries (429 with Retry-After, 503, connection errors) stop after this budget."""
+"""SDK retries (429 with Retry-After, 503, connection errors, timeouts) stop after this."""
 REACHABILITY_TIMEOUT_SECONDS = 10
+HTTP_TIMEOUT_ENV = "PROVISIONER_HTTP_TIMEOUT"
+RETRY_TIMEOUT_ENV = "PROVISIONER_RETRY_TIMEOUT"
+"""Environment overrides of the two budgets above, in seconds (slow links, tests)."""
+METADATA_PROBE_SECONDS = 5
+"""databricks-sdk's host-metadata probe in `Config()` is best-effort (it falls back on
+failure) yet used the whole retry budget: two minutes before a dead profile host is named."""
+WELL_KNOWN = "/.well-known/databricks-config"
+"""Answered without credentials by a workspace; the SDK asks it too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,38 +70,91 @@ class Workspace:
 
 
 def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
-    """A WorkspaceClient whose pool allows `parallelism` concurrent requests."""
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.core import Config
+    """A WorkspaceClient whose pool allows `parallelism` concurrent requests (its typed
+    services load on first use: see `workspace/sdk.py`)."""
+    from provisioner.workspace.sdk import Client, core
+
+    Config = core().Config  # noqa: N806 - the SDK's class
 
     settings: dict[str, Any] = {k: v for k, v in (
         ("host", auth.host), ("token", auth.token), ("profile", auth.profile),
         ("auth_type", auth.auth_type)) if v}
-    if auth.host:
-        check_reachable(auth.host)
+    known_host = auth.host or os.environ.get("DATABRICKS_HOST")  # else a profile's
+    if known_host:
+        check_reachable(known_host)
+    http_timeout = _seconds(HTTP_TIMEOUT_ENV, HTTP_TIMEOUT_SECONDS)
+    retry_timeout = _seconds(RETRY_TIMEOUT_ENV, RETRY_TIMEOUT_SECONDS)
     try:
+        # `Config()` probes the host's metadata with these budgets, then the calls get theirs.
         config = Config(
             **settings,
-            http_timeout_seconds=HTTP_TIMEOUT_SECONDS,
-            retry_timeout_seconds=RETRY_TIMEOUT_SECONDS,
+            http_timeout_seconds=min(http_timeout, METADATA_PROBE_SECONDS),
+            retry_timeout_seconds=min(retry_timeout, METADATA_PROBE_SECONDS),
             max_connection_pools=max(parallelism, 1),
             max_connections_per_pool=max(parallelism, 1),
         )
     except ValueError as exc:  # the SDK's auth errors are ValueErrors
         raise ApiError(f"cannot authenticate to the workspace: {exc}") from None
-    if not auth.host and config.host:
+    config.http_timeout_seconds, config.retry_timeout_seconds = http_timeout, retry_timeout
+    if not known_host and config.host:
         check_reachable(config.host)
-    return WorkspaceClient(config=config)
+    client = Client(config)
+    _pool_plain_http(client)
+    return client  # type: ignore[return-value] - a WorkspaceClient as far as callers go
+
+
+def _pool_plain_http(client: WorkspaceClient) -> None:
+    """databricks-sdk mounts its sized, blocking connection pool for https:// only; plain
+    http:// (a local workspace) fell back to requests' default pool of 10, so beyond 10
+    concurrent requests each one opened a connection (and a server thread) and dropped it.
+    The SDK is pinned; if its internals move, plain http keeps the default pool."""
+    session = getattr(getattr(client.api_client, "_api_client", None), "_session", None)
+    if session is not None:
+        session.mount("http://", session.get_adapter("https://"))
+
+
+def _seconds(variable: str, default: float) -> float:
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise UserError([error(f"{variable}={text!r} is not a number of seconds",
+                               hint=f"e.g. {variable}={default:g}")])
+    return value
 
 
 def check_reachable(host: str) -> None:
-    """Fail in seconds, naming the host, instead of letting SDK retries run for minutes."""
-    url = urlparse(host if "://" in host else f"https://{host}")
-    port = url.port or (443 if url.scheme == "https" else 80)
+    """Fail in seconds, naming the host, instead of letting SDK retries run for minutes: a
+    refused connection, and also a host that accepts connections but never answers (the SDK
+    would wait out its HTTP timeout and retry for two minutes, twice: its host-metadata probe
+    in `Config`, then the first call). Any HTTP answer, even an error, will do."""
+    import requests
+
+    url = (host if "://" in host else f"https://{host}").rstrip("/") + WELL_KNOWN
     try:
-        with socket.create_connection((url.hostname or "", port),
-                                      timeout=REACHABILITY_TIMEOUT_SECONDS):
-            pass
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ApiError(f"cannot reach workspace {host}: {reason}") from None
+        requests.get(url, timeout=REACHABILITY_TIMEOUT_SECONDS, allow_redirects=False).close()
+    except requests.Timeout:
+        raise ApiError(f"cannot reach workspace {host}: no answer within "
+                       f"{REACHABILITY_TIMEOUT_SECONDS}s") from None
+    except requests.RequestException as exc:
+        raise ApiError(f"cannot reach workspace {host}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The operating system's words (`Connection refused`) from under requests' wrappers."""
+    pending: list[object] = [exc]
+    seen: set[int] = set()
+    while pending:
+        found = pending.pop(0)
+        if not isinstance(found, BaseException) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, OSError) and found.strerror:
+            return found.strerror
+        pending += [found.__cause__, found.__context__, getattr(found, "reason", None),
+                    *found.args]
+    return type(exc).__name__

@@ -16,17 +16,32 @@ def translate(exc: BaseException, address: str | None = None) -> ApiError:
         code = exc.error_code or ""
         return ApiError(str(exc), code=code, status=status, address=address)
     if isinstance(exc, TimeoutError):
-        return ApiError(f"timed out: {exc}", code="TIMEOUT", address=address)
+        # The SDK gives up retrying with "Timed out after <budget>" raised from the last
+        # failure: name that failure (which host could not be reached, what kept failing).
+        cause = exc.__cause__
+        reason = f": {type(cause).__name__}: {cause}" if cause is not None else ""
+        return ApiError(f"gave up retrying ({exc}){reason}", code="TIMEOUT", address=address)
     return ApiError(f"{type(exc).__name__}: {exc}", address=address)
 
 
 def _status(exc: BaseException) -> int | None:
-    from databricks.sdk import errors
+    # From the submodule, not `from databricks.sdk import errors`: that would run the SDK
+    # package's `__init__` (every service module) that `workspace/sdk.py` avoids.
+    from databricks.sdk.errors import (
+        BadRequest,
+        InternalError,
+        NotFound,
+        PermissionDenied,
+        ResourceConflict,
+        TemporarilyUnavailable,
+        TooManyRequests,
+        Unauthenticated,
+    )
 
-    for cls, status in ((errors.NotFound, 404), (errors.ResourceConflict, 409),
-                        (errors.BadRequest, 400), (errors.PermissionDenied, 403),
-                        (errors.Unauthenticated, 401), (errors.TooManyRequests, 429),
-                        (errors.InternalError, 500), (errors.TemporarilyUnavailable, 503)):
+    for cls, status in ((NotFound, 404), (ResourceConflict, 409), (BadRequest, 400),
+                        (PermissionDenied, 403), (Unauthenticated, 401),
+                        (TooManyRequests, 429), (InternalError, 500),
+                        (TemporarilyUnavailable, 503)):
         if isinstance(exc, cls):
             return status
     return None

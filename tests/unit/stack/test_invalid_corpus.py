@@ -18,7 +18,7 @@ import pytest
 
 CASES = Path(__file__).resolve().parents[2] / "cases" / "invalid"
 FOLDERS = sorted(p for p in CASES.iterdir() if p.is_dir())
-MIN_CASES = 45
+MIN_CASES = 70
 
 GENERATED = {
     # name: (stack.yaml bytes, expected lines)
