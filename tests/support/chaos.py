@@ -256,7 +256,11 @@ class Chaos:
                 if (entry["method"] == method and re.fullmatch(path, entry["path"])
                         and (status is None or entry["status"] == status) and where(entry)):
                     return entry
-            assert time.monotonic() < deadline, f"no {method} {path} ({status}) in {timeout}s"
+            if time.monotonic() > deadline:
+                calls = "\n".join(f"{c['method']} {c['path']} {c['status']} "
+                                  f"{c['elapsed']:.1f}s" for c in self.local.request_log()[-20:])
+                raise AssertionError(f"no {method} {path} ({status}) in {timeout}s; the last "
+                                     f"calls:\n{calls}\n{self.runs[-1].err if self.runs else ''}")
             time.sleep(0.02)
 
     def sdk(self) -> Any:
