@@ -63,12 +63,12 @@ def chart(path: Path, rows: list[Row]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    points = {}
+    points, wide = {}, {}
     for row in rows:
         data = row.data or {}
         if (row.scenario == "plan" and row.case.startswith("no-op")
                 and data.get("latency_ms") == CHART_LATENCY_MS):
-            points[data["n"]] = data
+            (wide if data.get("wide") else points)[data["n"]] = data
     ns = sorted(points)
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
     axes.plot(ns, [points[n]["work"] for n in ns], "o-", label="ours (work)")
@@ -79,6 +79,9 @@ def chart(path: Path, rows: list[Row]) -> None:
     scaled = [n for n in sequential if "scaled" in points[n]["sequential_how"]]
     axes.plot(scaled, [points[n]["sequential_work"] for n in scaled], "s", mfc="white",
               color="C2", label="--parallelism 1, scaled from a smaller N")
+    for n, data in sorted(wide.items()):
+        axes.plot([n], [data["work"]], "D", color="C0", mfc="white",
+                  label=f"ours at --parallelism {data['parallelism']} (work)")
     bounded = [n for n in ns if "bound" in points[n]]
     axes.plot(bounded, [points[n]["bound"] for n in bounded], "^--",
               label="latency bound (calls ÷ parallelism × L)")

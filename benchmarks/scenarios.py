@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from benchmarks import commands, throughput
 from benchmarks.results import Row, Target, seconds
-from benchmarks.sites import Measured, Sites
+from benchmarks.sites import Measured, Site, Sites
 from benchmarks.stacks import ENDPOINTS
 
 HEAVY = ("databricks", "mlflow")
@@ -44,7 +44,13 @@ class Sizes:
     readiness_s: float
     validate_n: int
     hanging_host: bool
+    wide_parallelism: int | None = None
+    """Also plan at this parallelism where the speed-up target applies: what more
+    concurrency buys over the default."""
     repeats: int = 3
+    """Runs of each short measurement (an empty stack's plan, N ≤ `repeat_up_to`): the
+    fastest is kept, the least disturbed by other load on a shared machine."""
+    repeat_up_to: int = 100
     chart: bool = False
     parallelism: int = field(default_factory=lambda: _default_parallelism())
 
@@ -58,7 +64,8 @@ def _default_parallelism() -> int:
 FULL = Sizes(plans=(100, 1000, 5000), latencies_ms=(0.0, 50.0),
              sequential_up_to={0.0: 5000, 50.0: 1000}, creates=(100, 1000, 5000),
              speedup_n=1000, bound_from_n=1000, growth=(100, 5000), apply_endpoints=100,
-             readiness_s=3.0, validate_n=1000, hanging_host=True, chart=True)
+             readiness_s=3.0, validate_n=1000, hanging_host=True, wide_parallelism=64,
+             chart=True)
 QUICK = Sizes(plans=(100, 500), latencies_ms=(50.0,), sequential_up_to={}, creates=(500,),
               speedup_n=None, bound_from_n=500, growth=(100, 500), apply_endpoints=20,
               readiness_s=2.0, validate_n=500, hanging_host=False)
@@ -91,9 +98,15 @@ def all_scenarios(sites: Sites, sizes: Sizes, log: Callable[[str], None]) -> Ite
 
 
 def _fixed_cost(sites: Sites, latency: float, sizes: Sizes) -> float:
-    site = sites.get(0, seeded=False)
-    return statistics.median(site.plan(latency, sizes.parallelism, expect_changes=False).seconds
-                             for _ in range(sizes.repeats))
+    return _plan(sites.get(0, seeded=False), latency, sizes.parallelism, sizes).seconds
+
+
+def _plan(site: Site, latency: float, parallelism: int, sizes: Sizes, *,
+          changes: bool = False) -> Measured:
+    """The fastest of `repeats` runs for a short plan, else one run."""
+    runs = sizes.repeats if site.n <= sizes.repeat_up_to else 1
+    return min((site.plan(latency, parallelism, expect_changes=changes) for _ in range(runs)),
+               key=lambda measured: measured.seconds)
 
 
 def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterator[Row]:
@@ -104,13 +117,13 @@ def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterato
     for n in sizes.plans:
         site = sites.get(n, seeded=True)
         for latency in sizes.latencies_ms:
-            ours = site.plan(latency, p, expect_changes=False)
+            ours = _plan(site, latency, p, sizes)
             work = ours.seconds - empty[latency]
             case = f"no-op plan, N={n:,}, L={latency:g} ms"
             data = {"n": n, "latency_ms": latency, "parallelism": p, "seconds": ours.seconds,
                     "work": work, "calls": ours.calls, "peak_rss_mb": ours.peak_rss_mb}
             if n <= sizes.sequential_up_to.get(latency, -1):
-                sequential = site.plan(latency, 1, expect_changes=False)
+                sequential = _plan(site, latency, 1, sizes)
                 seq_work = sequential.seconds - empty[latency]
                 per_resource[latency] = (n, seq_work / n)
                 how = "--parallelism 1"
@@ -122,12 +135,15 @@ def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterato
                 seq_work = None
             if seq_work is not None:
                 data |= {"sequential_work": seq_work, "sequential_how": how}
-                speedup = Target(">=", 25.0) if (n == sizes.speedup_n
-                                                 and latency == LATENCY_MS) else None
+                targeted = n == sizes.speedup_n and latency == LATENCY_MS
                 yield Row("plan", f"{case}: vs sequential",
                           f"{seconds(ours.seconds)} (work {seconds(work)})",
                           f"{seconds(seq_work + empty[latency])} (work {seconds(seq_work)}; "
-                          f"{how})", seq_work / work, target=speedup, data=data)
+                          f"{how})", seq_work / work, data=data,
+                          target=Target(">=", 25.0) if targeted else None)
+                if targeted and sizes.wide_parallelism:
+                    yield from _wider(site, sizes.wide_parallelism, latency, empty[latency],
+                                      seq_work, case)
             if latency:
                 bound = ours.calls / p * latency / 1000
                 data["bound"] = bound
@@ -148,12 +164,29 @@ def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterato
                   data={"n": n, "peak_rss_mb": largest.peak_rss_mb})
 
 
+def _wider(site: Site, parallelism: int, latency: float, empty: float, seq_work: float,
+           case: str) -> Iterator[Row]:
+    wide = site.plan(latency, parallelism, expect_changes=False)
+    work = wide.seconds - empty
+    bound = wide.calls / parallelism * latency / 1000
+    data = {"n": site.n, "latency_ms": latency, "parallelism": parallelism, "wide": True,
+            "seconds": wide.seconds, "work": work, "calls": wide.calls, "bound": bound}
+    yield Row("plan", f"{case}, --parallelism {parallelism}: vs sequential",
+              f"{seconds(wide.seconds)} (work {seconds(work)})", f"work {seconds(seq_work)}",
+              seq_work / work, data=data)
+    yield Row("plan", f"{case}, --parallelism {parallelism}: vs latency bound",
+              f"work {seconds(work)}", f"{seconds(bound)} ({wide.calls:,} calls ÷ "
+              f"{parallelism} × {latency:g} ms)", work / bound, data=data)
+
+
 def create_plans(sites: Sites, sizes: Sizes, empty: float) -> Iterator[Row]:
-    """Plans where nothing exists yet: one list per kind says so, absent ones are not read."""
+    """Plans where nothing exists yet: one list per kind says so, absent ones are not read.
+    Such a plan makes a few calls in all, so it is judged by its calls per resource: its
+    latency bound is a few round trips, far below the CPU any plan of N resources needs."""
     p = sizes.parallelism
     for n in sizes.creates:
         site = sites.get(n, seeded=False)
-        ours = site.plan(LATENCY_MS, p, expect_changes=True)
+        ours = _plan(site, LATENCY_MS, p, sizes, changes=True)
         work = ours.seconds - empty
         bound = ours.calls / p * LATENCY_MS / 1000
         case = f"create plan, N={n:,}, L={LATENCY_MS:g} ms"
@@ -169,10 +202,10 @@ def create_plans(sites: Sites, sizes: Sizes, empty: float) -> Iterator[Row]:
         yield Row("plan", f"{case}: vs latency bound", f"work {seconds(work)}",
                   f"{seconds(bound)} ({ours.calls:,} calls ÷ {p} × {LATENCY_MS:g} ms)",
                   work / bound, data=data,
-                  target=Target("<=", 1.5) if n >= sizes.bound_from_n else None)
+                  note="a handful of list calls: the work is loading, diffing and printing")
         yield Row("plan", f"create plan, N={n:,}: calls per resource", f"{ours.calls:,}",
                   f"{n:,} resources", ours.calls / n, unit="",
-                  target=Target("<=", 0.5, margin=1.0))
+                  target=Target("<=", 0.05, margin=1.0))
 
 
 def growth(sites: Sites, sizes: Sizes) -> Iterator[Row]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from provisioner.addresses import Address, SecretReference
@@ -13,6 +14,8 @@ from provisioner.diagnostics import Diagnostic, has_errors
 from provisioner.errors import UserError
 from provisioner.plan.planner import Planned
 
+PREFLIGHT_WORKERS = 4
+"""Preflight's questions asked at once, while the plan reads (a stack asks a handful)."""
 IN_FLIGHT = 256
 """Resources an apply works on at once (each a thread, mostly asleep between polls)."""
 
@@ -29,23 +32,26 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     """Read live state, diff, preflight. Raises UserError when preflight or rules fail."""
     from provisioner.kinds.registry import exists
     from provisioner.plan import preflight
-    from provisioner.plan.planner import build_plan, read_live, subjects
+    from provisioner.plan.planner import build_plan, reading, subjects
     from provisioner.workspace import secret_lookups
 
     stack, client = session.stack, session.client
     wanted = _only(stack, only)
     state = session.store.load()
-    live = read_live(client, subjects(stack, state), parallelism)
-    planned = build_plan(stack, state, live, destroy=destroy, only=wanted)
-    diagnostics = list(planned.plan.diagnostics)
-    placeholders: list[SecretReference] = []
-    if not destroy:
-        lookups = preflight.Lookups(
-            missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
-            exists=lambda requirement: exists(client, requirement))
-        found, placeholders = preflight.check(stack, planned, lookups,
-                                              create_missing_secrets=session.is_local)
-        diagnostics += found
+    lookups = preflight.Lookups(
+        missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
+        exists=lambda requirement: exists(client, requirement))
+    with ThreadPoolExecutor(max_workers=PREFLIGHT_WORKERS) as early:
+        if not destroy:
+            lookups = preflight.asked_early(stack, lookups, early)
+        with reading(client, subjects(stack, state), parallelism) as live:
+            planned = build_plan(stack, state, live, destroy=destroy, only=wanted)
+        diagnostics = list(planned.plan.diagnostics)
+        placeholders: list[SecretReference] = []
+        if not destroy:
+            found, placeholders = preflight.check(stack, planned, lookups,
+                                                  create_missing_secrets=session.is_local)
+            diagnostics += found
     if has_errors(diagnostics):
         raise UserError(diagnostics)
     planned = dataclasses.replace(

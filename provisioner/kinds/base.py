@@ -91,9 +91,10 @@ class Handler(Protocol):
         content the stack describes). `fields`, when given, are the only top-level fields
         the caller compares: a kind may skip a call that reads none of them (permissions)."""
 
-    def existing_names(self, client: WorkspaceClient) -> set[str] | None:
-        """Every name of this kind in the workspace, from one list call (pages followed), so
-        a plan need not read what is not there; None when the API has no such list."""
+    def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str] | None:
+        """Which of `names` exist, from list calls (pages followed), so a plan need not read
+        what is not there; None when the API has no such list or listing would take more
+        calls than reading each name."""
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None: ...
 
@@ -148,7 +149,7 @@ class HandlerBase:
         """Why this resource must not be deleted (or replaced) now, if it must not."""
         return ()
 
-    def existing_names(self, client: WorkspaceClient) -> set[str] | None:
+    def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str] | None:
         return None
 
     def list_names(self, client: WorkspaceClient) -> list[str]:

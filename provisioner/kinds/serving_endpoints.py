@@ -223,8 +223,8 @@ class ServingEndpointHandler(HandlerBase):
                     what=f"endpoint '{name}' to be ready",
                     progress=lambda live: progress(live.status))
 
-    def existing_names(self, client: WorkspaceClient) -> set[str]:
-        return {e["name"] for e in api.list_all(client)}
+    def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
+        return set(names) & {e["name"] for e in api.list_all(client)}
 
     def list_names(self, client: WorkspaceClient) -> list[str]:
         """Every endpoint but the pay-per-token ones, which are referenced, never managed."""

@@ -123,8 +123,8 @@ class VectorSearchEndpointHandler(HandlerBase):
                     what=f"vector search endpoint '{name}' to be ONLINE",
                     progress=lambda live: progress(live.status))
 
-    def existing_names(self, client: WorkspaceClient) -> set[str]:
-        return set(self.list_names(client))
+    def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
+        return set(names) & set(self.list_names(client))
 
     def list_names(self, client: WorkspaceClient) -> list[str]:
         return [e["name"] for e in api.list_endpoints(client)]

@@ -164,9 +164,21 @@ class VectorSearchIndexHandler(HandlerBase):
                             expect={"task": "llm/v1/embeddings"}))
         return found
 
+    def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str] | None:
+        """Indexes are listed per endpoint: one call lists the endpoints, one per endpoint
+        its indexes, when that is fewer calls than reading each name (a first plan of a
+        stack: no endpoint yet, so one call says no index exists)."""
+        endpoints = api.list_endpoints(client)
+        if len(endpoints) >= len(names):
+            return None
+        return set(names) & set(self._names_on(client, endpoints))
+
     def list_names(self, client: WorkspaceClient) -> list[str]:
-        """Indexes are listed per endpoint."""
-        return [index["name"] for endpoint in api.list_endpoints(client)
+        return self._names_on(client, api.list_endpoints(client))
+
+    @staticmethod
+    def _names_on(client: WorkspaceClient, endpoints: list[dict[str, Any]]) -> list[str]:
+        return [index["name"] for endpoint in endpoints
                 for index in api.list_indexes(client, endpoint["name"])]
 
     def to_spec(self, live: Live) -> dict[str, Any]:

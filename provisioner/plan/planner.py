@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import graphlib
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,42 +62,65 @@ def subjects(stack: Stack, state: State) -> list[Subject]:
 
 def read_live(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
               ) -> dict[Address, Live | None]:
-    """Read every subject concurrently; the result maps each address to its live value.
+    """Read every subject concurrently; the result maps each address to its live value."""
+    with reading(client, items, parallelism) as live:
+        return dict(live)
 
-    A kind with subjects not expected to exist is listed first (one call, concurrent with
-    the other reads) and only the names the list holds are read: a plan of new resources
-    costs one call per kind instead of one per resource."""
+
+@contextmanager
+def reading(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
+            ) -> Iterator[LiveReads]:
+    """Start reading every subject concurrently; yields the live values as a mapping whose
+    lookups wait for their read, so a plan diffs each resource while the rest are read.
+
+    A kind with subjects not expected to exist (the state does not know them) is listed
+    first, concurrent with the other reads, and only those of them the list holds are read:
+    a plan of new resources costs a list call or a few per kind, not one call per resource."""
     items = list(items)
-    listed = {handler_for(s.address.kind).provides: s.address.kind
-              for s in items if not s.expected}
-    found: dict[Address, Live | None] = {}
+    unexpected: dict[str, list[Subject]] = {}
+    for s in items:
+        if not s.expected:
+            unexpected.setdefault(handler_for(s.address.kind).provides, []).append(s)
+    found: dict[Address, Future[Live | None] | None] = {}
 
     def read(subject: Subject) -> Live | None:
         return handler_for(subject.address.kind).read(client, subject.name, subject.desired,
                                                       fields=subject.fields)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        listings = {provides: pool.submit(_existing_names, client, kind)
-                    for provides, kind in listed.items()}
-        reads = {s.address: pool.submit(read, s) for s in items
-                 if handler_for(s.address.kind).provides not in listings}
+        listings = {provides: pool.submit(_existing, client, group)
+                    for provides, group in unexpected.items()}
+        found |= {s.address: pool.submit(read, s) for s in items if s.expected}
         for provides, listing in listings.items():
             names = listing.result()
-            for s in items:
-                if handler_for(s.address.kind).provides != provides:
-                    continue
-                if names is None or s.name in names:
-                    reads[s.address] = pool.submit(read, s)
-                else:
-                    found[s.address] = None
-        found |= {address: future.result() for address, future in reads.items()}
-    return {s.address: found[s.address] for s in items}
+            for s in unexpected[provides]:
+                found[s.address] = (pool.submit(read, s)
+                                    if names is None or s.name in names else None)
+        yield LiveReads({s.address: found[s.address] for s in items})
 
 
-def _existing_names(client: WorkspaceClient, kind: str) -> set[str] | None:
-    """A failed list is no answer, not an error: the reads it would have saved still run."""
+class LiveReads(Mapping[Address, "Live | None"]):
+    """Live values by address; a lookup waits for that read (and raises what it raised)."""
+
+    def __init__(self, reads: dict[Address, Future[Live | None] | None]):
+        self._reads = reads
+
+    def __getitem__(self, address: Address) -> Live | None:
+        read = self._reads[address]
+        return None if read is None else read.result()
+
+    def __iter__(self) -> Iterator[Address]:
+        return iter(self._reads)
+
+    def __len__(self) -> int:
+        return len(self._reads)
+
+
+def _existing(client: WorkspaceClient, group: list[Subject]) -> set[str] | None:
+    """Which subjects of one kind exist, from a list. A failed list is no answer, not an
+    error: the reads it would have saved still run."""
     try:
-        return handler_for(kind).existing_names(client)
+        return handler_for(group[0].address.kind).existing(client, {s.name for s in group})
     except ApiError:
         return None
 

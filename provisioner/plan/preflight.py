@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import Any
 
-from provisioner.addresses import REFERENCE_START, SecretReference
+from provisioner.addresses import REFERENCE_START, Address, SecretReference
 from provisioner.diagnostics import Diagnostic, Severity, error
 from provisioner.kinds.base import Requirement
 from provisioner.kinds.registry import handler_for
@@ -42,21 +44,56 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
     provided = {(handler_for(c.kind).provides, c.name) for c in planned.plan.changes
                 if c.action is not Action.DELETE}
     answers: dict[tuple, bool] = {}  # many resources need the same one (an embedding endpoint)
-    for address, raw in planned.desired.items():
-        resource = stack.resources[address]
-        for requirement in handler_for(address.kind).requirements(resolve(raw, {})):
-            if _decided_later(requirement) or (requirement.kind, requirement.name) in provided:
-                continue
-            question = (requirement.kind, requirement.name, repr(requirement.expect))
-            if question not in answers:
-                answers[question] = lookups.exists(requirement)
-            if not answers[question]:
-                detail = f" ({requirement.detail})" if requirement.detail else ""
-                diagnostics.append(error(
-                    f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "
-                    f"does not exist{detail}", resource.span_of(requirement.path),
-                    hint="create it first, or add it to this stack"))
+    for address, requirement in _requirements(stack, planned.desired.items(), provided):
+        question = _question(requirement)
+        if question not in answers:
+            answers[question] = lookups.exists(requirement)
+        if not answers[question]:
+            detail = f" ({requirement.detail})" if requirement.detail else ""
+            diagnostics.append(error(
+                f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "
+                f"does not exist{detail}", stack.resources[address].span_of(requirement.path),
+                hint="create it first, or add it to this stack"))
     return diagnostics, (missing if create_missing_secrets else [])
+
+
+def asked_early(stack: Stack, lookups: Lookups, pool: Executor) -> Lookups:
+    """`lookups` whose questions about this stack are already being asked in `pool`: the plan
+    starts them before it reads, and `check` waits for answers that came in meanwhile
+    instead of asking one round trip after another once the plan is built."""
+    wanted = list(stack.secret_references)
+    secrets = pool.submit(lookups.missing_secrets, wanted)
+    desired = ((address, handler_for(address.kind).desired(resource.spec, stack.root))
+               for address, resource in stack.resources.items())
+    provided = {(handler_for(a.kind).provides, resolve(r.name, {}))
+                for a, r in stack.resources.items()}
+    asked: dict[tuple, Future[bool]] = {}
+    for _, requirement in _requirements(stack, desired, provided):
+        if _question(requirement) not in asked:
+            asked[_question(requirement)] = pool.submit(lookups.exists, requirement)
+
+    def missing_secrets(references: list[SecretReference]) -> list[SecretReference]:
+        return secrets.result() if references == wanted else lookups.missing_secrets(references)
+
+    def exists(requirement: Requirement) -> bool:
+        answer = asked.get(_question(requirement))
+        return answer.result() if answer else lookups.exists(requirement)
+
+    return Lookups(missing_secrets, exists)
+
+
+def _requirements(stack: Stack, desired: Iterable[tuple[Address, dict[str, Any]]],
+                  provided: set[tuple[str, Any]]) -> Iterator[tuple[Address, Requirement]]:
+    """What each resource needs that is neither made by this plan nor decided at apply."""
+    for address, raw in desired:
+        for requirement in handler_for(address.kind).requirements(resolve(raw, {})):
+            if not (_decided_later(requirement)
+                    or (requirement.kind, requirement.name) in provided):
+                yield address, requirement
+
+
+def _question(requirement: Requirement) -> tuple[str, str, str]:
+    return requirement.kind, requirement.name, repr(requirement.expect)
 
 
 def _decided_later(requirement: Requirement) -> bool:

@@ -99,18 +99,31 @@ def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     if not known_host and config.host:
         check_reachable(config.host)
     client = Client(config)
-    _pool_plain_http(client)
+    _tune_session(client, config.host)
     return client  # type: ignore[return-value] - a WorkspaceClient as far as callers go
 
 
-def _pool_plain_http(client: WorkspaceClient) -> None:
-    """databricks-sdk mounts its sized, blocking connection pool for https:// only; plain
-    http:// (a local workspace) fell back to requests' default pool of 10, so beyond 10
-    concurrent requests each one opened a connection (and a server thread) and dropped it.
-    The SDK is pinned; if its internals move, plain http keeps the default pool."""
+def _tune_session(client: WorkspaceClient, host: str) -> None:
+    """Two fixes to the requests session inside databricks-sdk (pinned; if its internals move,
+    the session keeps requests' defaults, which are correct, only slower):
+
+    - The SDK mounts its sized, blocking connection pool for https:// only; plain http:// (a
+      local workspace) fell back to requests' default pool of 10, so beyond 10 concurrent
+      requests each one opened a connection (and a server thread) and dropped it.
+    - requests reads proxies and CA bundles from the environment on every request (a scan of
+      os.environ: a fifth of the client's CPU per call in a large plan). The session talks to
+      one host, so they are read once, here, with requests' own rules."""
+    import requests.utils
+
     session = getattr(getattr(client.api_client, "_api_client", None), "_session", None)
-    if session is not None:
-        session.mount("http://", session.get_adapter("https://"))
+    if session is None:
+        return
+    session.mount("http://", session.get_adapter("https://"))
+    session.proxies.update(requests.utils.get_environ_proxies(host))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
 
 
 def _seconds(variable: str, default: float) -> float:

@@ -127,3 +127,53 @@ def test_example_stacks_apply_offline_and_converge(harness, stack):
     harness.write(source.read_text())
     harness.apply()
     harness.assert_converged()
+
+
+def _reads(local, after: float) -> list[str]:
+    return [f"{r['method']} {r['path']}" for r in local.request_log()
+            if r["time"] >= after and r["method"] == "GET"]
+
+
+def test_a_first_plan_lists_instead_of_reading_what_cannot_exist(harness, tmp_path, monkeypatch):
+    """No endpoint exists yet, so one list of endpoints says no index exists either: neither
+    is read by name. Once applied, the resources the state knows are read by name again."""
+    import time
+
+    harness.write(EMBEDDINGS)
+    with served_workspace(tmp_path / "ws", monkeypatch) as local:
+        started = time.time()
+        planned = harness.changes("-t", "served")
+        assert {c["action"] for c in planned.values()} == {"create"}
+        reads = _reads(local, started)
+        assert "GET /api/2.0/vector-search/endpoints" in reads
+        assert not [r for r in reads if r.startswith("GET /api/2.0/vector-search/endpoints/vs")
+                    or r.startswith("GET /api/2.0/vector-search/indexes/")], reads
+        assert harness.cli("apply", str(harness.root), "-t", "served",
+                           "--auto-approve").code == 0
+        started = time.time()
+        assert harness.changes("-t", "served") == {}
+        reads = _reads(local, started)
+        assert "GET /api/2.0/vector-search/indexes/main.rag.docs_index" in reads
+        assert "GET /api/2.0/vector-search/endpoints/vs" in reads
+
+
+def test_indexes_found_by_the_listing_are_read_and_adopted(harness, tmp_path, monkeypatch):
+    """Listing must not hide what exists: with the state lost, two indexes on one endpoint
+    are found by listing it, then read and adopted, not planned as creates that would fail."""
+    import time
+
+    second = EMBEDDINGS.split("  vector_search_indexes:\n")[1].split("targets:")[0].replace(
+        "docs:", "faq:", 1).replace("docs_index", "faq_index")
+    stack = EMBEDDINGS.replace("targets:", second + "targets:")
+    harness.write(stack)
+    with served_workspace(tmp_path / "ws", monkeypatch) as local:
+        assert harness.cli("apply", str(harness.root), "-t", "served",
+                           "--auto-approve").code == 0
+        for path in harness.state_dir.glob("*"):
+            path.unlink()
+        started = time.time()
+        planned = harness.changes("-t", "served")
+        assert "create" not in {c["action"] for c in planned.values()}, planned
+        reads = _reads(local, started)
+        assert "GET /api/2.0/vector-search/indexes" in reads
+        assert "GET /api/2.0/vector-search/indexes/main.rag.faq_index" in reads
