@@ -1,9 +1,10 @@
 """`python -m benchmarks [--quick]`: every speed and size claim, as ratios measured in one run.
 
 Prints a markdown table, writes `benchmarks/results/latest.json` (`quick.json` with
-`--quick`) and, for the full run, the chart `docs/benchmarks-plan.png`. Exits 1 only when
-a gated ratio misses its target by the target's margin (2× unless the figure is exact):
-the machine is shared and noisy, so CI catches regressions, not jitter.
+`--quick`) and, for the full run, the chart `docs/benchmarks-plan.png` and the table in
+`docs/benchmarks.md`. Exits 1 only when a gated ratio misses its target by the target's
+margin (2× unless the figure is exact): the machine is shared and noisy, so CI catches
+regressions, not jitter.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from benchmarks.sites import Sites
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CHART = ROOT / "docs" / "benchmarks-plan.png"
+PAGE = ROOT / "docs" / "benchmarks.md"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,13 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sites.close()
     finished = time.perf_counter()
-    print(report.table(rows))
-    print(f"\n{mode} run, {finished - started:.0f} s; {before['nproc']} × {before['cpu']}, "
-          f"Python {before['python']}, load average {before['load_average'][0]:.2f} at start")
+    summary = (f"{mode} run, {finished - started:.0f} s; {before['nproc']} × {before['cpu']}, "
+               f"Python {before['python']}, load average {before['load_average'][0]:.2f} at "
+               "start")
+    print(f"{report.table(rows)}\n\n{summary}")
     report.write_json(args.out or RESULTS / f"{'quick' if args.quick else 'latest'}.json", rows,
                       mode=mode, started=started, finished=finished, machine_before=before)
     if sizes.chart:
         report.chart(CHART, rows)
+        report.publish(PAGE, rows, summary)
     missed = [row for row in rows if row.badly_missed]
     for row in missed:
         print(f"REGRESSION: {row.case}: {row.ratio:.2f} against {row.target} "

@@ -26,6 +26,18 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+RESULTS_START = "<!-- results: written by `python -m benchmarks` -->"
+RESULTS_END = "<!-- end of results -->"
+
+
+def publish(page: Path, rows: list[Row], summary: str) -> None:
+    """Put the table and the run's summary line between the results markers of `page`, so
+    the published figures are always those of one whole run."""
+    text = page.read_text()
+    start, end = text.index(RESULTS_START) + len(RESULTS_START), text.index(RESULTS_END)
+    page.write_text(f"{text[:start]}\n{table(rows)}\n\n{summary}\n{text[end:]}")
+
+
 def machine() -> dict[str, Any]:
     """What the figures depend on: cores, CPU, Python, and how busy the machine was."""
     model = next((line.split(":", 1)[1].strip() for line in _cpuinfo()

@@ -83,16 +83,17 @@ def _served(directory: Path) -> Iterator[str]:
     """`provisioner local serve` in a subprocess; yields its URL."""
     server = subprocess.Popen(
         [sys.executable, "-m", "provisioner", "local", "serve", "--dir", str(directory)],
-        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         for line in server.stdout or ():
             if line.startswith(URL_LINE):
                 yield shlex.split(line.removeprefix(URL_LINE))[0]
                 return
-        raise RuntimeError("`provisioner local serve` printed no URL")
+        raise RuntimeError(f"`provisioner local serve` printed no URL:\n{server.stderr.read()}")
     finally:
-        server.terminate()
-        server.wait()
+        server.terminate()  # it says "Interrupted." as it stops: kept out of the report
+        server.communicate()
 
 
 def _raw_client(url: str) -> Callable[[], object]:

@@ -20,7 +20,7 @@ from provisioner.operations import Action
 from provisioner.plan.model import ResourceChange
 from provisioner.plan.planner import Planned
 from provisioner.plan.resolve import is_resolved, resolve
-from provisioner.stack.model import Stack
+from provisioner.stack.model import Resource, Stack
 from provisioner.state.model import ResourceState
 from provisioner.state.store import StateStore
 from provisioner.workspace.errors import (
@@ -236,12 +236,19 @@ class Applier:
 
     def _record(self, handler: Handler, address: Address, change: ResourceChange,
                 desired: dict[str, Any], live: Live) -> None:
-        resource = self.stack.resources[address]
-        outputs = {**live.outputs, "name": live.name}
+        entry = applied(self.stack.resources[address], live, desired, handler,
+                        change.depends_on)
         with self._outputs_lock:
-            self.outputs[address] = outputs
-        self.store.record(str(address), ResourceState(
-            kind=address.kind, name=live.name, id=live.id,
-            last_applied=sensitive.hash_sensitive(desired, handler.rules), outputs=outputs,
-            depends_on=change.depends_on,
-            prevent_destroy=resource.spec.lifecycle.prevent_destroy))
+            self.outputs[address] = dict(entry.outputs)
+        self.store.record(str(address), entry)
+
+
+def applied(resource: Resource, live: Live, desired: dict[str, Any], handler: Handler,
+            depends_on: tuple[str, ...]) -> ResourceState:
+    """What the state records once `desired` is live: the name and id, the outputs references
+    read, and `desired` as last-applied (sensitive values hashed)."""
+    return ResourceState(
+        kind=resource.address.kind, name=live.name, id=live.id,
+        last_applied=sensitive.hash_sensitive(desired, handler.rules),
+        outputs={**live.outputs, "name": live.name}, depends_on=depends_on,
+        prevent_destroy=resource.spec.lifecycle.prevent_destroy)

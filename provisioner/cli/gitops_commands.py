@@ -107,10 +107,9 @@ def import_(address, name, path, target, cli_vars, var_files, lock_timeout) -> N
 def _import(session, resource, name: str) -> None:
     """Read NAME live and record it, its last-applied document being the stack's."""
     from provisioner.addresses import Address
-    from provisioner.diff import sensitive
+    from provisioner.apply.applier import applied
     from provisioner.kinds.registry import handler_for
     from provisioner.plan.resolve import is_resolved, resolve
-    from provisioner.state.model import ResourceState
 
     address = str(resource.address)
     handler = handler_for(resource.address.kind)
@@ -128,12 +127,8 @@ def _import(session, resource, name: str) -> None:
     live = handler.read(session.client, name, desired)
     if live is None:
         _refuse(f"the workspace has no {resource.address.kind} named '{name}'")
-    session.store.record(address, ResourceState(
-        kind=resource.address.kind, name=live.name, id=live.id,
-        last_applied=sensitive.hash_sensitive(desired, handler.rules),
-        outputs={**live.outputs, "name": live.name},
-        depends_on=tuple(sorted({str(d.address) for d in resource.dependencies})),
-        prevent_destroy=resource.spec.lifecycle.prevent_destroy))
+    depends_on = tuple(sorted({str(d.address) for d in resource.dependencies}))
+    session.store.record(address, applied(resource, live, desired, handler, depends_on))
 
 
 def _declared(stack, text: str):

@@ -1,14 +1,19 @@
-"""Pieces several kinds share: access lists, tag patches, waiting out a fresh "not found"."""
+"""Pieces several kinds share: access lists, tag patches, waiting for a resource just written."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from provisioner.specs.base import Permission
 
+if TYPE_CHECKING:
+    from provisioner.kinds.base import Live, Progress
+
 PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+NOT_FOUND_PATIENCE = 60.0
+"""Seconds a resource just created may answer "not found" before that is believed."""
 T = TypeVar("T")
 
 
@@ -68,3 +73,21 @@ def read_after_create(read: Callable[[], T | None], *, patience: float, what: st
             raise ApiError(f"{what} not found {patience:.0f}s after it was created",
                            code="RESOURCE_DOES_NOT_EXIST", status=404)
         time.sleep(0.5)
+
+
+def wait_until_ready(read: Callable[[], Live | None], *, what: str,
+                     failed: Callable[[str], bool], timeout: float,
+                     progress: Progress) -> Live:
+    """Poll a resource just written until it is ready: a fresh "not found" is waited out
+    (`read_after_create`), and a status `failed` says is final ends the wait with an error."""
+    from provisioner.errors import ApiError
+    from provisioner.kinds.waiting import poll
+
+    def current() -> Live:
+        live = read_after_create(read, patience=NOT_FOUND_PATIENCE, what=what)
+        if failed(live.status):
+            raise ApiError(f"{what} is {live.status}", code=live.status)
+        return live
+
+    return poll(current, lambda live: live.ready, timeout=timeout, what=f"{what} to be ready",
+                progress=lambda live: progress(live.status))

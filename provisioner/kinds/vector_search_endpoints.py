@@ -7,17 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
-from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
+    NOT_FOUND_PATIENCE,
     PRINCIPALS,
     direct_grants,
     permissions_document,
     read_after_create,
     spec_permissions,
     tags_map,
+    wait_until_ready,
 )
-from provisioner.kinds.waiting import poll
 from provisioner.workspace.api import vector_search as api
 
 if TYPE_CHECKING:
@@ -86,8 +86,10 @@ class VectorSearchEndpointHandler(HandlerBase):
         api.create_endpoint(client, {k: v for k, v in desired.items()
                                      if k not in ("custom_tags", "permissions")})
         if desired.get("custom_tags") or "permissions" in desired:
-            live = read_after_create(lambda: self.read(client, desired["name"]), patience=60,
-                                     what=f"vector search endpoint '{desired['name']}'")
+            name = desired["name"]
+            live = read_after_create(lambda: self.read(client, name),
+                                     patience=NOT_FOUND_PATIENCE,
+                                     what=f"vector search endpoint '{name}'")
             if desired.get("custom_tags"):
                 api.update_tags(client, live.name, desired["custom_tags"])
             if "permissions" in desired:
@@ -111,17 +113,10 @@ class VectorSearchEndpointHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-
-        def read() -> Live:
-            live = read_after_create(lambda: self.read(client, name), patience=60,
-                                     what=f"vector search endpoint '{name}'")
-            if live.status == "OFFLINE":
-                raise ApiError(f"vector search endpoint '{name}' is OFFLINE", code="OFFLINE")
-            return live
-
-        return poll(read, lambda live: live.ready, timeout=timeout,
-                    what=f"vector search endpoint '{name}' to be ONLINE",
-                    progress=lambda live: progress(live.status))
+        return wait_until_ready(lambda: self.read(client, name),
+                                what=f"vector search endpoint '{name}'",
+                                failed=lambda status: status == "OFFLINE", timeout=timeout,
+                                progress=progress)
 
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
         return set(names) & set(self.list_names(client))

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
 from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
-from provisioner.kinds.common import read_after_create
-from provisioner.kinds.waiting import poll
+from provisioner.kinds.common import wait_until_ready
 from provisioner.workspace.api import vector_search as api
 
 if TYPE_CHECKING:
@@ -137,17 +136,9 @@ class VectorSearchIndexHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-
-        def read() -> Live:
-            live = read_after_create(lambda: self.read(client, name), patience=60,
-                                     what=f"index '{name}'")
-            if "OFFLINE" in live.status:
-                raise ApiError(f"index '{name}' is {live.status}", code=live.status)
-            return live
-
-        return poll(read, lambda live: live.ready, timeout=timeout,
-                    what=f"index '{name}' to be ready",
-                    progress=lambda live: progress(live.status))
+        return wait_until_ready(lambda: self.read(client, name), what=f"index '{name}'",
+                                failed=lambda status: "OFFLINE" in status, timeout=timeout,
+                                progress=progress)
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         found = [Requirement("vector_search_endpoint", desired["endpoint_name"],

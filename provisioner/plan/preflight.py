@@ -44,7 +44,7 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
     provided = {(handler_for(c.kind).provides, c.name) for c in planned.plan.changes
                 if c.action is not Action.DELETE}
     answers: dict[tuple, bool] = {}  # many resources need the same one (an embedding endpoint)
-    for address, requirement in _requirements(stack, planned.desired.items(), provided):
+    for address, requirement in _requirements(planned.desired.items(), provided):
         question = _question(requirement)
         if question not in answers:
             answers[question] = lookups.exists(requirement)
@@ -68,7 +68,7 @@ def asked_early(stack: Stack, lookups: Lookups, pool: Executor) -> Lookups:
     provided = {(handler_for(a.kind).provides, resolve(r.name, {}))
                 for a, r in stack.resources.items()}
     asked: dict[tuple, Future[bool]] = {}
-    for _, requirement in _requirements(stack, desired, provided):
+    for _, requirement in _requirements(desired, provided):
         if _question(requirement) not in asked:
             asked[_question(requirement)] = pool.submit(lookups.exists, requirement)
 
@@ -82,7 +82,7 @@ def asked_early(stack: Stack, lookups: Lookups, pool: Executor) -> Lookups:
     return Lookups(missing_secrets, exists)
 
 
-def _requirements(stack: Stack, desired: Iterable[tuple[Address, dict[str, Any]]],
+def _requirements(desired: Iterable[tuple[Address, dict[str, Any]]],
                   provided: set[tuple[str, Any]]) -> Iterator[tuple[Address, Requirement]]:
     """What each resource needs that is neither made by this plan nor decided at apply."""
     for address, raw in desired:
