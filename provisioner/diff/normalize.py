@@ -20,9 +20,6 @@ from typing import Any
 
 from provisioner.diff.rules import AtomicList, Canonical, FieldPath, KeyedList, Rules
 
-NO_RULES = Rules()
-
-
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -32,9 +29,7 @@ def normalize(value: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
 
 def canonical_json(value: Any) -> str:
     """One JSON text per value (keys sorted, `1.0` as `1`): for hashing and strict equality."""
-    return json.dumps(
-        _node(value, (), NO_RULES), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def equivalent(a: Any, b: Any) -> bool:
@@ -42,6 +37,18 @@ def equivalent(a: Any, b: Any) -> bool:
     if type(a) is type(b) and type(a) in _SCALARS and a == b:
         return True  # the common case, without encoding both sides
     return canonical_json(a) == canonical_json(b)
+
+
+def _plain(value: Any) -> Any:
+    """`normalize` without rules (json.dumps sorts the keys): a hash per resource and a plan's
+    fingerprints need no rule lookups, which cost more than the rest of the walk."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _node(value: Any, path: FieldPath, rules: Rules) -> Any:

@@ -312,7 +312,8 @@ class Rules:
 
     def defaults_of(self, path: FieldPath) -> tuple[ServerDefault, ...]:
         """Server defaults of the fields of the object at `path`, in declaration order."""
-        return tuple(r for r in self._lookup(path, parent=True) if isinstance(r, ServerDefault))
+        return self._memo("defaults", path, lambda: tuple(
+            r for r in self._lookup(path, parent=True) if isinstance(r, ServerDefault)))
 
     def default_at(self, path: FieldPath) -> ServerDefault | None:
         found = self.at(path, ServerDefault)
