@@ -24,7 +24,7 @@ def stack(tmp_path_factory) -> Path:
 
 
 LANGCHAIN_PYTHON = os.environ.get("LANGCHAIN_PYTHON")
-"""An interpreter with examples/langchain/requirements.txt installed (.ci/run makes one)."""
+"""An interpreter with examples/langchain/requirements.lock installed (.ci/run makes one)."""
 needs_langchain = pytest.mark.skipif(
     not LANGCHAIN_PYTHON, reason="set LANGCHAIN_PYTHON to a venv with databricks-langchain")
 
