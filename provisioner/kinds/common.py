@@ -59,7 +59,8 @@ def tags_map(tags: Sequence[dict[str, Any]]) -> dict[str, str] | list[dict[str, 
     return {t["key"]: str(t.get("value") or "") for t in tags}
 
 
-def read_after_create(read: Callable[[], T | None], *, patience: float, what: str) -> T:
+def read_after_create(read: Callable[[], T | None], *, what: str,
+                      patience: float = NOT_FOUND_PATIENCE) -> T:
     """Right after a create some services answer "not found" for a while: believe it only
     after `patience` seconds."""
     from provisioner.errors import ApiError
@@ -84,7 +85,7 @@ def wait_until_ready(read: Callable[[], Live | None], *, what: str,
     from provisioner.kinds.waiting import poll
 
     def current() -> Live:
-        live = read_after_create(read, patience=NOT_FOUND_PATIENCE, what=what)
+        live = read_after_create(read, what=what)
         if failed(live.status):
             raise ApiError(f"{what} is {live.status}", code=live.status)
         return live

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
-    NOT_FOUND_PATIENCE,
     PRINCIPALS,
     direct_grants,
     permissions_document,
@@ -88,7 +87,6 @@ class VectorSearchEndpointHandler(HandlerBase):
         if desired.get("custom_tags") or "permissions" in desired:
             name = desired["name"]
             live = read_after_create(lambda: self.read(client, name),
-                                     patience=NOT_FOUND_PATIENCE,
                                      what=f"vector search endpoint '{name}'")
             if desired.get("custom_tags"):
                 api.update_tags(client, live.name, desired["custom_tags"])
