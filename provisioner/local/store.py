@@ -8,6 +8,7 @@ secondary value a kind is looked up by (an endpoint id, a parent folder).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import sqlite3
 import threading
@@ -100,19 +101,20 @@ class Store:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                      timeout=10.0)
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        with self.write() as tx:
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
-                raise RuntimeError(
-                    f"{path} was written by another version of the local workspace "
-                    f"(schema {version}); delete the folder to start afresh"
-                )
-            for statement in _SCHEMA:
-                self._conn.execute(statement)
-            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            seed(tx)
+        with _taking_turns(path):
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            with self.write() as tx:
+                version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+                if version not in (0, SCHEMA_VERSION):
+                    raise RuntimeError(
+                        f"{path} was written by another version of the local workspace "
+                        f"(schema {version}); delete the folder to start afresh"
+                    )
+                for statement in _SCHEMA:
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                seed(tx)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -140,3 +142,13 @@ class Store:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+
+@contextmanager
+def _taking_turns(path: Path) -> Iterator[None]:
+    """Processes opening one file take turns: SQLite switches a new file to WAL under an
+    exclusive lock it does not wait for, so a second opener at that moment would fail with
+    "database is locked" instead of waiting."""
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock

@@ -5,10 +5,12 @@ workspace.py (LocalWorkspace), protocol.py (envelope) — through the SDK where 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -200,6 +202,28 @@ def test_two_servers_share_one_folder(directory, fast, connect) -> None:
         assert connect(b.url).serving_endpoints.get("chat").name == "chat"
         ids = {raw(ws.url + "/.well-known/databricks-config")[2]["workspace_id"] for ws in (a, b)}
         assert len(ids) == 1
+
+
+def _open_at(directory: Path, moment: float) -> str:
+    """Open a folder at `moment` (a shared start line); the error, if any, as text."""
+    while time.time() < moment:
+        pass
+    try:
+        LocalWorkspace(directory)
+    except Exception as exc:  # noqa: BLE001 - the test reports whatever happened
+        return repr(exc)
+    return "opened"
+
+
+def test_processes_opening_a_new_folder_at_once_all_open_it(tmp_path) -> None:
+    """Two applies sharing a folder start together: whoever opens the new database second
+    waits for the first instead of failing with "database is locked"."""
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
+        for attempt in range(15):
+            directory = tmp_path / str(attempt)
+            moment = time.time() + 0.1
+            outcomes = list(pool.map(_open_at, [directory] * 4, [moment] * 4))
+            assert outcomes == ["opened"] * 4
 
 
 def test_reset_keeps_what_a_new_workspace_has(workspace, w) -> None:
