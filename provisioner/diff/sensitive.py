@@ -19,9 +19,10 @@ from typing import Any
 
 from provisioner.diff.normalize import canonical_json
 from provisioner.diff.rules import FieldPath, Rules
+from provisioner.placeholders import SENSITIVE
 
 HASH_PREFIX = "sha256:"
-MASK = "(sensitive)"
+MASK = SENSITIVE
 _HASHED = re.compile(r"sha256:[0-9a-f]{64}")
 
 

@@ -19,6 +19,7 @@ from provisioner.diff.rules import Immutable, InputOnly, Rules, ServerDefault
 from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.waiting import poll
+from provisioner.placeholders import THIS_VERSION
 from provisioner.workspace import registry
 from provisioner.workspace.api import serving_endpoints
 
@@ -28,9 +29,6 @@ if TYPE_CHECKING:
     from provisioner.diff.three_way import FieldChange
     from provisioner.specs.registered_models import RegisteredModelSpec
     from provisioner.workspace.client import Workspace
-
-THIS_VERSION = "(this stack's version)"
-"""What an alias should point at: the version with the stack's content."""
 
 RULES = Rules((
     Immutable("name", reason="the registry has no rename: a new name is a new model"),

@@ -31,6 +31,7 @@ from provisioner.kinds.common import (
     tags_map,
 )
 from provisioner.kinds.waiting import poll
+from provisioner.placeholders import UNKNOWN
 from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
 from provisioner.workspace.api import serving_endpoints as api
@@ -57,9 +58,11 @@ def default_entity_name(entity: dict[str, Any]) -> str | None:
         return str(external["name"]).replace(".", "-").replace(":", "-")
     name = entity.get("entity_name") or entity.get("model_name")
     version = entity.get("entity_version") or entity.get("model_version")
-    if name and version:
-        return f"{str(name).split('.')[-1]}-{version}"
-    return None
+    if not (name and version):
+        return None
+    if UNKNOWN in (name, version):  # a version not logged yet: its name is not known either
+        return UNKNOWN
+    return f"{str(name).split('.')[-1]}-{version}"
 
 
 def default_routes(document: dict[str, Any]) -> dict[str, Any] | None:

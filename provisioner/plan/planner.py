@@ -19,8 +19,9 @@ from provisioner.errors import ApiError
 from provisioner.kinds.base import Live
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action, Reason
+from provisioner.placeholders import UNKNOWN
 from provisioner.plan.model import FieldDiff, Plan, ResourceChange
-from provisioner.plan.resolve import UNKNOWN, resolve
+from provisioner.plan.resolve import resolve
 from provisioner.stack.model import Resource, Stack
 from provisioner.state.model import ResourceState, State
 

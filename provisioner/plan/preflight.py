@@ -12,8 +12,9 @@ from provisioner.diagnostics import Diagnostic, Severity, error
 from provisioner.kinds.base import Requirement
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action
+from provisioner.placeholders import UNKNOWN
 from provisioner.plan.planner import Planned
-from provisioner.plan.resolve import UNKNOWN, resolve
+from provisioner.plan.resolve import resolve
 from provisioner.stack.model import Stack
 
 

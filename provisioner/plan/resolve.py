@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.addresses import REFERENCE_RE, Address
-
-UNKNOWN = "(known after apply)"
+from provisioner.placeholders import UNKNOWN
 
 Outputs = Mapping[Address, Mapping[str, Any]]
 

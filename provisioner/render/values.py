@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-PLACEHOLDERS = ("(sensitive)", "(known after apply)")
+from provisioner import placeholders
 
 
 def show(value: Any) -> str:
     if value is None:
         return "(none)"
-    if isinstance(value, str) and value in PLACEHOLDERS:
+    if isinstance(value, str) and value in placeholders.ALL:
         return value
     return json.dumps(value, ensure_ascii=False)
 

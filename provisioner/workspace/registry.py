@@ -54,8 +54,10 @@ class RegisteredModel:
 
 
 def mlflow_module() -> Any:
-    """mlflow, or one clear error naming the extra to install."""
+    """mlflow, or one clear error naming the extra to install; its INFO lines ("Creating
+    initial MLflow database tables...") are not the user's business, its warnings are."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     try:
         import mlflow
     except ImportError:

@@ -79,6 +79,11 @@ def test_editing_the_code_logs_a_version_moves_the_alias_and_updates_the_endpoin
     assert fields["version.files.chain.py"]["before"] != fields["version.files.chain.py"]["after"]
     assert fields["aliases.champion"]["before"] == "1"
     assert changes["serving_endpoints.server"]["action"] == "update"
+    text = harness.cli("plan", str(harness.root)).out
+    assert 'aliases.champion: "1" → (this stack\'s version)' in text
+    # the new version's served entity is named after its number, which is not known yet
+    assert "served_entities[name=(known after apply)]: added" in text
+    assert "-(known after apply)" not in text
     harness.apply()
     harness.assert_converged()
     assert versions(harness) == ["1", "2"]
