@@ -80,17 +80,20 @@ def measure(rounds: int = ROUNDS) -> Throughput:
 
 @contextlib.contextmanager
 def _served(directory: Path) -> Iterator[str]:
-    """`provisioner local serve` in a subprocess; yields its URL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "provisioner", "local", "serve", "--dir", str(directory)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    """`provisioner local serve` in a subprocess; yields its URL. Its stderr goes to a file,
+    which cannot fill up and stall the server the way an unread pipe would."""
+    log = directory / "serve.log"
+    with open(log, "w") as errors:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "provisioner", "local", "serve", "--dir", str(directory)],
+            stdout=subprocess.PIPE, stderr=errors, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         for line in server.stdout or ():
             if line.startswith(URL_LINE):
                 yield shlex.split(line.removeprefix(URL_LINE))[0]
                 return
-        raise RuntimeError(f"`provisioner local serve` printed no URL:\n{server.stderr.read()}")
+        raise RuntimeError(f"`provisioner local serve` printed no URL:\n{log.read_text()}")
     finally:
         server.terminate()  # it says "Interrupted." as it stops: kept out of the report
         server.communicate()
