@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from provisioner import placeholders
 from provisioner.diff.rules import parse_path
 from provisioner.kinds.base import DriftSeverity
 from provisioner.kinds.registry import all_kinds, handler_for
 from provisioner.plan.drift import DriftedField, DriftReport, Finding, Status, severity_of
 from provisioner.plan.drift_document import DriftDocument
-from provisioner.render import drift_markdown, drift_text, github
+from provisioner.render import drift_markdown, drift_text, github, values
 from provisioner.specs import spec_for
 
 CASES = Path(__file__).resolve().parents[1] / "conformance" / "cases"
@@ -114,6 +115,13 @@ def test_drift_annotations_point_at_the_resource_line():
     size = next(line for line in lines if "serving_endpoints.llm" in line)
     assert "title=drift (config)%3A serving_endpoints.llm" in size
     assert 'workload_size: "Small" → "Large" (config)%0Atags' in size
+
+
+@pytest.mark.parametrize("placeholder", placeholders.ALL)
+def test_placeholders_read_unquoted_and_a_string_that_contains_one_quoted(placeholder):
+    """A reader tells the word a plan writes for a value apart from a value the stack sets."""
+    assert values.transition("1", placeholder) == f'"1" → {placeholder}'
+    assert values.show(f"chain-{placeholder}") == f'"chain-{placeholder}"'
 
 
 def test_annotation_properties_and_messages_are_escaped():
