@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +21,7 @@ from provisioner.diagnostics import Diagnostic, Span, did_you_mean, error, has_e
 from provisioner.errors import UserError
 from provisioner.specs import SPECS
 from provisioner.specs.base import ResourceSpec, StackPath
-from provisioner.stack import nodes, references, variables
+from provisioner.stack import confinement, nodes, references, variables
 from provisioner.stack.model import (
     IncludedFile,
     Resource,
@@ -31,7 +30,7 @@ from provisioner.stack.model import (
     Target,
 )
 from provisioner.stack.nodes import Document
-from provisioner.stack.targets import LOCAL, TargetDecl, merge
+from provisioner.stack.targets import LOCAL, TargetDecl, bad_name, merge
 from provisioner.stack.templating import Renderer, render_tree
 from provisioner.stack.validation import marked, may_hold, validate
 
@@ -143,10 +142,14 @@ class _Loader:
     def __init__(self, stack_file: Path, options: Options):
         self.stack_file = stack_file
         self.root = stack_file.parent
+        self.confines = confinement.allowed_root(self.root)
         self.options = options
         self.diagnostics: list[Diagnostic] = []
 
     def run(self) -> Stack | None:
+        if not confinement.inside(self.stack_file, self.confines):
+            raise UserError([error(f"{_display(self.stack_file)} is a link to a file outside "
+                                   "the stack's folder", hint=confinement.RULE)])
         main = self._read(self.stack_file)
         if main is None:
             return None
@@ -155,6 +158,8 @@ class _Loader:
         self.diagnostics += problems
         if decl is None:
             return None
+        self._check_names(decl, main)
+        environ = self._environment(decl.env, main)
         documents = [main, *self._includes(decl.include, main)]
         declared = self._declared_variables(documents)
         target_name, target_decl = self._target(decl.targets, main)
@@ -163,7 +168,7 @@ class _Loader:
             return None  # resources would only repeat these errors
         raws = self._resources(documents)  # a resource written wrong hides no other's errors
         self._apply_overrides(raws, target_name, target_decl, main)
-        renderer = Renderer(values, target_name, self.options.environ)
+        renderer = Renderer(values, target_name, environ, set(decl.env))
         resources = self._specs(raws, renderer)
         if has_errors(self.diagnostics):
             return None
@@ -197,16 +202,41 @@ class _Loader:
             return None
         return document
 
+    def _check_names(self, decl: StackFile, main: Document) -> None:
+        """Names that become file and state paths: the stack's and its targets'."""
+        if problem := bad_name(decl.stack):
+            self.diagnostics.append(error(f"stack name {decl.stack!r} {problem}",
+                                          main.span(("stack",))))
+        for name in decl.targets:
+            if problem := bad_name(name):
+                self.diagnostics.append(error(f"target name {name!r} {problem}",
+                                              main.span(("targets", name, "<key>"))))
+
+    def _environment(self, names: list[str], main: Document) -> dict[str, str]:
+        """The environment variables the stack declares under `env:` (and may read)."""
+        readable = {}
+        for index, name in enumerate(names):
+            if problem := variables.unreadable_env(name):
+                credential = variables.CREDENTIAL_NAMES.search(name) is not None
+                self.diagnostics.append(error(f"env: {problem}", main.span(("env", index)),
+                                              hint=variables.ENV_HINT if credential else None))
+            elif name in self.options.environ:
+                readable[name] = self.options.environ[name]
+        return readable
+
     def _includes(self, patterns: list[str], main: Document) -> list[Document]:
         documents = []
         seen = {self.stack_file.resolve()}
         for index, pattern in enumerate(patterns):
-            matches = sorted(glob.glob(str(self.root / pattern), recursive=True))
+            span = main.span(("include", index))
+            matches, problem = confinement.glob(self.root, pattern, self.confines)
+            if problem:
+                self.diagnostics.append(error(f"include '{pattern}' {problem}", span,
+                                              hint=confinement.RULE))
+                continue
             if not matches:
-                self.diagnostics.append(error(f"include '{pattern}' matches no file",
-                                              main.span(("include", index))))
-            for match in matches:
-                path = Path(match)
+                self.diagnostics.append(error(f"include '{pattern}' matches no file", span))
+            for path in matches:
                 if path.resolve() in seen or not path.is_file():
                     continue
                 seen.add(path.resolve())
@@ -380,7 +410,14 @@ class _Loader:
         if not may_hold(type(spec), StackPath):
             return
         for path, text in marked(type(spec), spec.model_dump(by_alias=True), StackPath):
-            if not isinstance(text, str) or has_reference(text) or (self.root / text).is_file():
+            if not isinstance(text, str) or has_reference(text):
+                continue
+            if not confinement.inside(self.root / text, self.confines):
+                self.diagnostics.append(error(
+                    f"{address}.{format_field_path(path)}: '{text}' is outside the stack's "
+                    "folder", span_of(path), hint=confinement.RULE))
+                continue
+            if (self.root / text).is_file():
                 continue
             folder = (self.root / text).parent
             nearby = [p.name for p in folder.iterdir()] if folder.is_dir() else []

@@ -95,6 +95,9 @@ class StackFile(Spec):
     stack: str = Field(description="The stack's name.")
     include: list[str] = Field(default_factory=list,
                                description="Globs of more YAML files, relative to stack.yaml.")
+    env: list[str] = Field(default_factory=list,
+                           description="Environment variables templates may read as "
+                           "`env.NAME`; no other is readable.")
     variables: dict[str, VariableDecl] = Field(default_factory=dict)
     targets: dict[str, TargetDecl] = Field(default_factory=dict)
     resources: Resources | None = None  # type: ignore[valid-type]

@@ -6,6 +6,7 @@ without `workspace:` uses databricks-sdk unified auth from the environment.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -14,6 +15,18 @@ from provisioner.specs.base import Spec
 
 LOCAL = "local"
 STATE_WORKSPACE_PREFIX = "workspace:"
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}"
+"""Stack and target names: they name state files, locks and folders, so no separators."""
+_NAME_RE = re.compile(NAME_PATTERN)
+_UNSAFE_PATH_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def bad_name(name: str) -> str | None:
+    """Why `name` cannot name a stack or target, or None."""
+    if _NAME_RE.fullmatch(name):
+        return None
+    return ("may hold only letters, digits, '_' and '-' (starting with a letter or digit, "
+            "at most 63 characters)")
 
 
 class WorkspaceDecl(Spec):
@@ -43,6 +56,11 @@ class TargetDecl(Spec):
         path = value.removeprefix(STATE_WORKSPACE_PREFIX)
         if not value.startswith(STATE_WORKSPACE_PREFIX) or not path.startswith("/"):
             raise ValueError("state must be `local` or `workspace:/absolute/path`")
+        segments = path.split("/")[1:]
+        if (_UNSAFE_PATH_CHARS.search(path) or not all(segments)
+                or any(s in (".", "..") for s in segments)):
+            raise ValueError("a state path may not hold empty, '.' or '..' segments, "
+                             "backslashes or control characters")
         return value
 
 

@@ -1,20 +1,53 @@
-"""Render each YAML string on its own with Jinja2; secret references pass through untouched."""
+"""Render each YAML string on its own with Jinja2, in the sandbox of `sandbox.py`; secret
+references pass through untouched. `literal` is the inverse: template source that renders to
+a given text, whatever the text holds."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from typing import Any
 
 import jinja2
 
 from provisioner.addresses import SECRET_RE
 from provisioner.diagnostics import Diagnostic, did_you_mean, error
+from provisioner.stack.sandbox import SandboxEnvironment
 
-_PLACEHOLDER = "\x00secret{}\x00"
-_PLACEHOLDER_RE = re.compile("\x00secret(\\d+)\x00")
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _TEMPLATE_RE = re.compile(r"\{[{%#]")
+_ESCAPES = {"{": "{{ '{' }}", "\r": "{{ '\\r' }}"}
+"""Template source for text Jinja would read: a `{` that starts a tag, a carriage return
+(Jinja's lexer turns `\\r\\n` into `\\n`). Neither holds any text of the value."""
+
+
+def literal(text: str) -> str:
+    """Template source that renders to exactly `text`: every `{` that would open a tag is
+    written as an expression, so no content can end the escape (as `{% endraw %}` ends a
+    raw block). Secret references stay as written (rendering leaves them untouched)."""
+    if not needs_rendering(text):
+        return text
+    pieces, start = [], 0
+    for match in SECRET_RE.finditer(text):
+        pieces += [_escaped(text, start, match.start()), match.group(0)]
+        start = match.end()
+    return "".join([*pieces, _escaped(text, start, len(text))])
+
+
+def _escaped(text: str, start: int, end: int) -> str:
+    """`text[start:end]` as template source; a `{` opens a tag if the whole text's next
+    character makes it one."""
+    pieces = []
+    for i in range(start, end):
+        char = text[i]
+        opens = char == "{" and text[i + 1:i + 2] in ("{", "%", "#")
+        pieces.append(_ESCAPES[char] if opens or char == "\r" else char)
+    return "".join(pieces)
+
+
+def needs_rendering(text: str) -> bool:
+    """Whether Jinja would read anything in `text` besides secret references."""
+    return _TEMPLATE_RE.search(SECRET_RE.sub(" ", text)) is not None
 
 
 class TargetName(str):
@@ -26,8 +59,8 @@ class TargetName(str):
 
 
 class _Namespace(dict):
-    """`var` or `env`: `var.x` is always the entry x (never a dict attribute such as `items`),
-    and a missing entry names itself in the error, with `otherwise` as the fallback hint."""
+    """`var`: `var.x` is always the entry x (never a dict attribute such as `items`), and a
+    missing entry names itself in the error, with `otherwise` as the fallback hint."""
 
     def __init__(self, name: str, values: Mapping[str, Any], otherwise: str):
         super().__init__(values)
@@ -35,18 +68,45 @@ class _Namespace(dict):
         self.otherwise = otherwise
 
 
-class _Environment(jinja2.Environment):
+class Environ:
+    """`env`: only the variables the stack declares under `env:`. Not a mapping: it cannot
+    be printed, iterated or serialized whole, so no template can dump the environment."""
+
+    def __init__(self, values: Mapping[str, str], declared: Set[str]):
+        self._values = dict(values)
+        self.declared = frozenset(declared)
+
+    def entry(self, name: str, undefined: type[jinja2.Undefined]) -> Any:
+        if name in self._values:
+            return self._values[name]
+        if name in self.declared:
+            return undefined(hint=f"env.{name}\x00it is not set in the environment; "
+                                  f"`{{{{ env.{name} | default('...') }}}}` gives a fallback")
+        return undefined(hint=f"\x01{name}\x00" + (
+            did_you_mean(name, self.declared)
+            or f"a stack reads only the environment variables it lists under `env:`; "
+               f"add `env: [{name}]` to stack.yaml"))
+
+    def __str__(self) -> str:
+        return "env"
+
+    __repr__ = __str__
+
+
+class _Environment(SandboxEnvironment):
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, _Namespace):
+        if isinstance(obj, _Namespace | Environ):
             return self._entry(obj, attribute)
         return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        if isinstance(obj, _Namespace):
+        if isinstance(obj, _Namespace | Environ):
             return self._entry(obj, str(argument))
         return super().getitem(obj, argument)
 
-    def _entry(self, namespace: _Namespace, name: str) -> Any:
+    def _entry(self, namespace: _Namespace | Environ, name: str) -> Any:
+        if isinstance(namespace, Environ):
+            return namespace.entry(name, self.undefined)
         if name in namespace:
             return namespace[name]
         hint = did_you_mean(name, namespace) or namespace.otherwise
@@ -54,52 +114,49 @@ class _Environment(jinja2.Environment):
 
 
 class Renderer:
-    """A Jinja2 environment with `var`, `target` and `env` in scope, strict about undefined."""
+    """A sandboxed environment with `var`, `target` and `env` in scope, strict about
+    undefined; `environ` holds the declared environment variables that are set."""
 
-    def __init__(self, variables: Mapping[str, Any], target: str, environ: Mapping[str, str]):
-        self._env = _Environment(
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
+    def __init__(self, variables: Mapping[str, Any], target: str, environ: Mapping[str, str],
+                 declared_env: Set[str] | None = None):
+        self._env = _Environment()
         self._templates: dict[str, jinja2.Template] = {}
         self._scope = {
             "var": _Namespace("var", variables, "declare it under `variables:`"),
             "target": TargetName(target),
-            "env": _Namespace("env", environ, "it is not set in the environment; "
-                              "`{{ env.NAME | default('...') }}` gives a fallback"),
+            "env": Environ(environ, set(environ) if declared_env is None else declared_env),
         }
 
     def render(self, value: str) -> tuple[str, Diagnostic | None]:
         """Render one string; on failure return it unchanged with a diagnostic (no span yet)."""
         if "{{" not in value and "{%" not in value and "{#" not in value:
             return value, None
-        secrets: list[str] = []
-
-        def protect(match: re.Match[str]) -> str:
-            secrets.append(match.group(0))
-            return _PLACEHOLDER.format(len(secrets) - 1)
-
-        protected = SECRET_RE.sub(protect, value)
-        if not _TEMPLATE_RE.search(protected):
+        if not needs_rendering(value):
             return value, None  # only secret references: nothing for Jinja to do
+        protected = SECRET_RE.sub(lambda m: _escaped(m.group(0), 0, len(m.group(0))), value)
         try:
-            rendered = self._template(protected).render(self._scope)
+            return self._env.render(self._template(protected), self._scope), None
         except jinja2.UndefinedError as exc:
             return value, self._undefined(str(exc.message))
         except jinja2.TemplateSyntaxError as exc:
             return value, error(f"template syntax error: {exc.message}")
+        except RecursionError:
+            return value, error("template error: nested too deeply")
         except Exception as exc:  # noqa: BLE001 - any template failure is the user's input
             return value, error(f"template error: {exc}")
-        return _PLACEHOLDER_RE.sub(lambda m: secrets[int(m.group(1))], rendered), None
 
     def _template(self, source: str) -> jinja2.Template:
         """Compiled once per distinct string: large stacks repeat the same templates, and
         compiling costs far more than rendering."""
         template = self._templates.get(source)
         if template is None:
-            template = self._templates[source] = self._env.from_string(source)
+            template = self._templates[source] = self._env.parse_template(source)
         return template
 
     def _undefined(self, message: str) -> Diagnostic:
+        if message.startswith("\x01") and "\x00" in message:
+            name, hint = message[1:].split("\x00", 1)
+            return error(f"environment variable '{name}' is not declared", hint=hint)
         if "\x00" in message:
             name, hint = message.split("\x00", 1)
             return error(f"undefined template value '{name}'", hint=hint or None)

@@ -9,6 +9,7 @@ declared type.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -21,6 +22,16 @@ from provisioner.specs.base import Spec
 from provisioner.stack.nodes import kind_of
 
 ENV_PREFIX = "PROVISIONER_VAR_"
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+CREDENTIAL_NAMES = re.compile(
+    r"^(DATABRICKS_|ARM_|AZURE_|GOOGLE_|AWS_|ACTIONS_|GITHUB_|RUNNER_|CI_JOB_|CI_REGISTRY_)"
+    r"|TOKEN|SECRET|PASSW|CREDENTIAL|PRIVATE_KEY|JWT", re.IGNORECASE)
+"""Names a stack may not read even when it lists them: where databricks-sdk, cloud SDKs and
+CI runners keep the credentials a pull-request job holds (a stack could otherwise print them
+into the plan comment). Model API keys (`OPENAI_API_KEY`) stay readable for `*_plaintext`
+fields: pipelines export them only to jobs that run reviewed stacks (docs/security.md)."""
+ENV_HINT = ("pass values as variables (`--var`, PROVISIONER_VAR_<name>) and keys as "
+            "{{secrets/<scope>/<key>}} references")
 VariableType = Literal["string", "number", "bool", "list", "map"]
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "number": (int, float), "bool": (bool,), "list": (list,), "map": (dict,),
@@ -60,11 +71,22 @@ class Assignment:
 
 
 def parse_cli_var(text: str) -> tuple[str, str]:
-    """`--var k=v` -> (k, v); raises ValueError naming the problem."""
+    """`--var k=v` -> (k, v); raises ValueError naming the problem (never the value)."""
     name, sep, value = text.partition("=")
-    if not sep or not name.strip():
-        raise ValueError(f"'{text}' is not of the form NAME=VALUE")
+    if not sep:
+        raise ValueError(f"'{name}' is not of the form NAME=VALUE")
+    if not name.strip():
+        raise ValueError("a value without a NAME is not of the form NAME=VALUE")
     return name.strip(), value
+
+
+def unreadable_env(name: str) -> str | None:
+    """Why a stack may not list `name` under `env:`, or None."""
+    if not ENV_NAME.fullmatch(name):
+        return f"{name!r} is not an environment variable name"
+    if CREDENTIAL_NAMES.search(name):
+        return f"'{name}' may hold a credential: stacks cannot read it"
+    return None
 
 
 def from_environment(environ: Mapping[str, str]) -> list[Assignment]:
@@ -107,17 +129,19 @@ def resolve(
 
 
 def _convert(value: Any, kind: str, from_text: bool) -> tuple[Any, str | None]:
+    """The value as its declared type, or a problem that names the types, never the value
+    (a variable may carry a key: the errors end up in CI logs and PR comments)."""
     written = value
     if from_text and kind != "string":
         try:
             value = yaml.safe_load(value) if kind != "map" else json.loads(value)
-        except (yaml.YAMLError, json.JSONDecodeError):
-            return written, f"'{written}' is not a valid {kind}"
+        except (yaml.YAMLError, json.JSONDecodeError, RecursionError):
+            return written, f"the text given is not a valid {kind}"
     if kind == "string" and isinstance(value, int | float | bool):
         return str(value), None
     wrong_bool = kind == "number" and isinstance(value, bool)
     if wrong_bool or not isinstance(value, _PYTHON_TYPES[kind]):
         if from_text:
-            return written, f"'{written}' is not a valid {kind}"
-        return value, f"expected a {kind}, got a {kind_of(value)} {value!r}"
+            return written, f"the text given is not a valid {kind}"
+        return value, f"expected a {kind}, got a {kind_of(value)}"
     return value, None

@@ -6,7 +6,7 @@ from provisioner.stack.templating import Renderer, render_tree
 
 
 def renderer(**variables):
-    return Renderer(variables, "prod", {"HOME": "/home/me"})
+    return Renderer(variables, "prod", {"HOME": "/home/me"}, {"HOME", "NOT_SET_ANYWHERE"})
 
 
 def test_variables_target_and_environment_are_in_scope():
@@ -55,3 +55,19 @@ def test_an_unset_environment_variable_gets_a_fallback_hint_and_default_works():
     assert problem.summary == "undefined template value 'env.NOT_SET_ANYWHERE'"
     assert "default(" in problem.hint
     assert renderer().render("{{ env.NOT_SET_ANYWHERE | default('x') }}") == ("x", None)
+
+
+def test_an_undeclared_environment_variable_is_named_and_never_read():
+    r = Renderer({}, "prod", {}, {"TEAM"})
+    _, problem = r.render("{{ env.PATH }}")
+    assert problem.summary == "environment variable 'PATH' is not declared"
+    assert "env: [PATH]" in problem.hint
+    assert r.render("{{ env.TEEM }}")[1].hint == "did you mean 'TEAM'?"
+
+
+def test_the_environment_cannot_be_printed_or_iterated_whole():
+    r = renderer()
+    assert r.render("{{ env }}")[0] == "env"
+    for template in ("{{ env | list }}", "{{ env | tojson }}", "{{ env.items() }}"):
+        rendered, problem = r.render(template)
+        assert problem is not None and "/home/me" not in rendered

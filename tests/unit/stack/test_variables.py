@@ -53,4 +53,16 @@ def test_a_default_of_the_wrong_type_is_an_error_even_when_overridden():
     _, problems = resolve(declared(n={"type": "number", "default": "three"}),
                           [Assignment("n", "3", "--var", from_text=True)])
     assert [p.summary for p in problems] == [
-        "variable 'n' from its default: expected a number, got a string 'three'"]
+        "variable 'n' from its default: expected a number, got a string"]
+
+
+def test_a_wrong_value_is_never_echoed_whatever_its_type():
+    """A variable may carry a key: its value must not reach the error (issue 15)."""
+    values = ["sk-canary-text", {"key": "sk-canary-map"}, ["sk-canary-list"], True]
+    for value in values:
+        _, problems = resolve(declared(n={"type": "number"}),
+                              [Assignment("n", value, "a target")])
+        assert problems and "canary" not in problems[0].summary
+    _, problems = resolve(declared(n={"type": "number"}),
+                          [Assignment("n", "sk-canary-cli", "--var", from_text=True)])
+    assert problems and "canary" not in problems[0].summary
