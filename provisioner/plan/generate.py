@@ -4,7 +4,8 @@ adopts them unchanged.
 Generic steps here, kind-specific ones in each handler's `to_spec`: fields equal to the
 default the kind's rules say the service fills are dropped (a stack leaves them unset);
 sensitive values are dropped, never written (the next plan leaves them alone); empty fields
-are dropped; strings that templates would read are kept literal.
+are dropped; strings that templates would read are written as templates that render to
+them exactly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from provisioner.addresses import KEY_PATTERN, SECRET_RE, format_field_path, has_reference
+from provisioner.addresses import KEY_PATTERN, format_field_path, has_reference
 from provisioner.diff.normalize import equivalent
 from provisioner.diff.rules import FieldPath, Rules
 from provisioner.diff.sensitive import is_sensitive_path
@@ -26,9 +27,9 @@ from provisioner.kinds.base import Live
 from provisioner.kinds.registry import handler_for
 from provisioner.specs import spec_for
 from provisioner.stack.model import Stack
+from provisioner.stack.templating import literal
 
 _KEY = re.compile(KEY_PATTERN)
-_TEMPLATE_START = ("{{", "{%", "{#")
 
 
 @dataclass(frozen=True)
@@ -134,15 +135,13 @@ def _compact(value: Any) -> Any:
 
 
 def _literal(value: Any) -> Any:
-    """Strings as written: `{% raw %}` around any that Jinja would otherwise render
-    (secret references pass through rendering untouched, so they need nothing)."""
+    """Strings as template source that renders to them exactly (`templating.literal`): a
+    workspace value is data, never a template, whatever it holds."""
     if isinstance(value, dict):
         return {k: _literal(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_literal(v) for v in value]
-    if isinstance(value, str) and any(m in SECRET_RE.sub("", value) for m in _TEMPLATE_START):
-        return f"{{% raw %}}{value}{{% endraw %}}"
-    return value
+    return literal(value) if isinstance(value, str) else value
 
 
 def _has_reference(value: Any) -> bool:
