@@ -18,11 +18,31 @@ def stack_options(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Set a variable (repeatable; highest precedence).")
     @click.option("--var-file", "var_files", multiple=True, type=click.Path(),
                   help="YAML file of NAME: VALUE variable settings (repeatable).")
+    @click.option("--allow-host", multiple=True, metavar="URL", expose_value=False,
+                  callback=_remember_allowed_hosts,
+                  help="Let a target's `host`/`profile` lead to URL although the environment's "
+                       "credentials are for another host (repeatable; docs/security.md).")
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         return command(*args, **kwargs)
 
     return wrapper
+
+
+_ALLOWED_HOSTS = "provisioner.allowed_hosts"
+
+
+def _remember_allowed_hosts(ctx: click.Context, _: click.Parameter, hosts: tuple[str, ...]
+                            ) -> None:
+    """Kept on the click context for `allowed_hosts()`: the check happens where the session
+    connects, not in every command."""
+    ctx.meta[_ALLOWED_HOSTS] = hosts
+
+
+def allowed_hosts() -> tuple[str, ...]:
+    """Hosts given with --allow-host to the running command (none outside a command)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_ALLOWED_HOSTS, ()) if ctx is not None else ()
 
 
 def load_stack(path: str, target: str | None, cli_vars: tuple[str, ...],

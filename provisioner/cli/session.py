@@ -64,7 +64,12 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
         auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
         registry = Registry.local(str((directory / "local").resolve()))
     else:
+        from provisioner.cli.options import allowed_hosts
+        from provisioner.workspace import hosts
+
         workspace = stack.target.workspace
+        hosts.check(workspace and workspace.host, workspace and workspace.profile,
+                    target=stack.target.name, allowed=allowed_hosts())
         auth = WorkspaceAuth(host=workspace and workspace.host,
                              profile=workspace and workspace.profile,
                              auth_type=workspace and workspace.auth_type)

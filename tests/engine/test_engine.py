@@ -225,6 +225,7 @@ def test_a_missing_secret_is_a_preflight_error_outside_the_local_target(harness,
 def test_an_unreachable_workspace_fails_fast_naming_the_host(harness, monkeypatch):
     harness.write(CHAT + "targets:\n  nowhere:\n    workspace: {host: 'http://127.0.0.1:9'}\n")
     monkeypatch.setenv("DATABRICKS_TOKEN", "x")
+    monkeypatch.setenv("PROVISIONER_ALLOW_HOSTS", "http://127.0.0.1:9")  # the stack names it
     result = harness.cli("plan", str(harness.root), "-t", "nowhere")
     assert result.code == 1
     assert "cannot reach workspace http://127.0.0.1:9" in result.err
