@@ -63,7 +63,10 @@ def run(argv: list[str]) -> int:
         err(text(exc.diagnostics))
         return EXIT_ERROR
     except ProvisionerError as exc:
-        err(f"error: {exc}")
+        from provisioner.diagnostics import error
+        from provisioner.render.diagnostics import text
+
+        err(text([error(str(exc))]))  # escaped: the message may quote a stack or a workspace
         return EXIT_ERROR
     except KeyboardInterrupt:
         err("Interrupted.")

@@ -16,6 +16,7 @@ from provisioner.render.markdown import (
     fenced,
     fit,
     table,
+    text,
 )
 from provisioner.render.values import show
 
@@ -47,6 +48,6 @@ def _details(finding: dict[str, Any]) -> str:
         lines += [f"# {field['severity']}",
                   f"- {field['path']}: {clip(show(field['before']))}",
                   f"+ {field['path']}: {clip(show(field['after']))}"]
-    body = escape(f"{finding['address']} {SAYS[finding['status']]}.")
+    body = text(f"{finding['address']} {SAYS[finding['status']]}.")
     return details(head, body + ("\n\n" + fenced(lines, rest="the JSON report")
                                  if lines else ""))

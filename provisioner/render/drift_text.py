@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.render.safe import visible
 from provisioner.render.values import transition
 
 SYMBOLS = {"drifted": "~", "deleted": "-", "unmanaged": "?"}
@@ -15,11 +16,11 @@ SAYS = {"drifted": "changed outside the stack",
 def render(document: dict[str, Any]) -> str:
     lines: list[str] = []
     for finding in document["findings"]:
-        where = f"  ({finding['location']})" if finding.get("location") else ""
+        where = f"  ({visible(finding['location'])})" if finding.get("location") else ""
         lines.append(f"{SYMBOLS[finding['status']]} {finding['address']} "
                      f"{SAYS[finding['status']]} [{finding['severity']}]{where}")
-        lines += [f"    {f['path']}: {transition(f['before'], f['after'])}   # {f['severity']}"
-                  for f in finding["fields"]]
+        lines += [f"    {visible(f['path'])}: {transition(f['before'], f['after'])}   "
+                  f"# {f['severity']}" for f in finding["fields"]]
         lines.append("")
     lines.append(summary(document))
     return "\n".join(lines)

@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from provisioner.render.safe import visible
+
 COMMENT_LIMIT = 65_000
 """GitHub refuses comments over 65,536 characters; keep a margin for the CI's own words."""
 VALUE_LIMIT = 300
@@ -18,16 +20,27 @@ _NOTE_ROOM = 400
 """Room kept for each section's "N more not shown" note."""
 
 
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]~|])")
+
+
 def code(text: str) -> str:
-    """Inline code that survives backticks in `text`."""
+    """Inline code that survives backticks and line breaks in `text` (a blank line would end
+    it, and what follows would be read as markdown)."""
+    text = visible(text)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def text(words: str) -> str:
+    """Plain text from a stack or workspace, inert in markdown: no HTML (comments that hide
+    what follows), links, images, emphasis, code or line breaks; pipes cannot end a cell."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(visible(words), quote=False))
+
+
 def cell(text: str) -> str:
-    """Text for a table cell: no pipes or line breaks to end the cell early."""
+    """Markdown for a table cell: no pipes or line breaks to end the cell early."""
     return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
 
 
@@ -52,7 +65,8 @@ def details(summary: str, body: str) -> str:
 
 
 def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+    """Text for HTML (a `<summary>`), on one line."""
+    return html.escape(visible(text))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

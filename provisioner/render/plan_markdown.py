@@ -17,6 +17,7 @@ from provisioner.render.markdown import (
     fenced,
     fit,
     table,
+    text,
 )
 from provisioner.render.plan_text import SYMBOLS, diagnostic, summary
 from provisioner.render.values import leaves, show
@@ -31,7 +32,7 @@ def render(document: dict[str, Any], *, artifact: str = "plan.json",
     destructive = [c for c in changes if c["action"] in DESTRUCTIVE]
     whole = f"the full plan is in the artifact {code(artifact)}"
     sections = [
-        Section("#### Warnings", [f"- {cell(_diagnostic(d))}"
+        Section("#### Warnings", [f"- {text(_diagnostic(d))}"
                                   for d in document.get("diagnostics", [])],
                 lambda n: f"… {n} more warnings: {whole}.", separator="\n"),
         Section("#### ⚠️ Destructive changes\n\n"
@@ -63,14 +64,14 @@ def _head(document: dict[str, Any], unchanged: int) -> str:
 
 def _destructive_row(change: dict[str, Any], operation: str | None) -> str:
     where = f"<br>{code(change['location'])}" if change.get("location") else ""
-    forced = [f"{code(f['path'])} ({f['reason']})" for f in change["fields"]
+    forced = [f"{code(clip(f['path'], 80))} ({text(f['reason'])})" for f in change["fields"]
               if f["forces_replace"]]
     why = ("forced by " + ", ".join(forced) if forced
            else "the stack is destroyed" if operation == "destroy"
-           else change["reason"].replace("_", " "))
-    impact = "<br>".join(clip(n) for n in change.get("notes", [])) or "—"
-    return "| " + " | ".join([code(change["address"]) + where, f"**{change['action']}**",
-                              cell(clip(why)), cell(impact)]) + " |"
+           else text(change["reason"].replace("_", " ")))
+    impact = "<br>".join(text(clip(n)) for n in change.get("notes", [])) or "—"
+    return "| " + " | ".join([cell(code(change["address"]) + where), f"**{change['action']}**",
+                              cell(why), cell(impact)]) + " |"
 
 
 def _details(change: dict[str, Any], artifact: str) -> str:
@@ -78,7 +79,7 @@ def _details(change: dict[str, Any], artifact: str) -> str:
     where = f" · {escape(change['location'])}" if change.get("location") else ""
     head = (f"<code>{escape(SYMBOLS[action])} {escape(change['address'])}</code> "
             f"{action}{where}")
-    notes = [f"- note: {cell(clip(n))}" for n in change.get("notes", [])]
+    notes = [f"- note: {text(clip(n))}" for n in change.get("notes", [])]
     lines = _diff_lines(change)
     body = "\n".join(notes)
     if lines:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from provisioner.render.safe import visible
 from provisioner.render.values import leaves as _leaves
 from provisioner.render.values import show as _show
 from provisioner.render.values import transition as _transition
@@ -29,8 +30,9 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
 
 def diagnostic(found: dict[str, Any]) -> str:
     """`file:line:col: severity: summary`, from a document's diagnostic."""
-    where = f"{found['file']}:{found['line']}:{found['column']}: " if found.get("file") else ""
-    return f"{where}{found['severity']}: {found['summary']}"
+    where = (f"{visible(found['file'])}:{found['line']}:{found['column']}: "
+             if found.get("file") else "")
+    return f"{where}{found['severity']}: {visible(found['summary'])}"
 
 
 def summary(document: dict[str, Any]) -> str:
@@ -46,22 +48,23 @@ def summary(document: dict[str, Any]) -> str:
 def _change(change: dict[str, Any], color: bool) -> list[str]:
     action = change["action"]
     symbol = SYMBOLS[action]
-    where = f"  ({change['location']})" if change.get("location") else ""
+    where = f"  ({visible(change['location'])})" if change.get("location") else ""
     head = f"{symbol} {change['address']} will be {VERBS[action]}{where}"
     if color:
         head = _paint(head, action)
     lines = [head]
     if action == "replace" and change["replace_fields"]:
-        lines.append(f"    # forced by: {', '.join(change['replace_fields'])}")
+        lines.append(f"    # forced by: {visible(', '.join(change['replace_fields']))}")
     if action == "create":
         after = change["change"]["after"]
-        lines += [f"    {path}: {_show(value)}" for path, value in _leaves(after)]
+        lines += [f"    {visible(path)}: {_show(value)}" for path, value in _leaves(after)]
     for field in change["fields"]:
         tail = f"   # forces replacement: {field['reason']}" if field["forces_replace"] else (
             f"   # {field['reason']}" if field["reason"] not in PLAIN_REASONS else "")
-        lines.append(f"    {field['path']}: {_transition(field['before'], field['after'])}"
+        lines.append(f"    {visible(field['path'])}: "
+                     f"{_transition(field['before'], field['after'])}"
                      f"{tail}")
-    lines += [f"    note: {note}" for note in change.get("notes", [])]
+    lines += [f"    note: {visible(note)}" for note in change.get("notes", [])]
     return lines
 
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 from provisioner.apply import events
+from provisioner.render.safe import visible
 
 ACTIVE = {"create": "creating", "update": "updating", "replace": "replacing",
           "delete": "deleting", "adopt": "adopting"}
@@ -31,15 +32,15 @@ class PlainProgress:
                 if self._last_wait.get(address) == status:
                     return None  # polls repeat; say each state once
                 self._last_wait[address] = status
-                return f"{address}: waiting ({status})"
+                return f"{address}: waiting ({visible(status)})"
             case events.Finished(address, action, elapsed):
                 return f"{address}: {action} done in {elapsed:.1f}s"
             case events.Failed(address, action, error, _):
-                return f"{address}: {action} FAILED: {error}"
+                return f"{address}: {action} FAILED: {visible(error)}"
             case events.Skipped(address, action, because):
                 return f"{address}: {action} skipped ({because})"
             case events.Note(message):
-                return message
+                return visible(message)
         return None
 
 
@@ -65,20 +66,22 @@ class LiveProgress:
         self._live.__exit__(*exc)
 
     def __call__(self, event: events.Event) -> None:
+        from rich.markup import escape
+
         match event:
             case events.Started(address, action):
                 self._started[address] = time.monotonic()
                 self._status[address] = f"[yellow]{ACTIVE.get(action, action)}…"
             case events.Waiting(address, status):
-                self._status[address] = f"[yellow]waiting: {status}"
+                self._status[address] = f"[yellow]waiting: {escape(visible(status))}"
             case events.Finished(address, action, elapsed):
                 self._status[address] = f"[green]{action} done ({elapsed:.1f}s)"
             case events.Failed(address, action, error, _):
-                self._status[address] = f"[red]{action} failed: {error}"
+                self._status[address] = f"[red]{action} failed: {escape(visible(error))}"
             case events.Skipped(address, action, because):
                 self._status[address] = f"[dim]skipped ({because})"
             case events.Note(message):
-                self._notes.append(message)
+                self._notes.append(escape(visible(message)))
         self._live.update(self._table())
 
     def _table(self):

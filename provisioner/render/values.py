@@ -6,14 +6,17 @@ import json
 from typing import Any
 
 from provisioner import placeholders
+from provisioner.render.safe import visible
 
 
 def show(value: Any) -> str:
+    """JSON (so line breaks and quotes are escaped), with the controls JSON leaves as they
+    are (DEL, C1, bidirectional overrides) escaped too."""
     if value is None:
         return "(none)"
     if isinstance(value, str) and value in placeholders.ALL:
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return visible(json.dumps(value, ensure_ascii=False))
 
 
 def transition(before: Any, after: Any) -> str:
