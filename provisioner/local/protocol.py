@@ -11,6 +11,13 @@ from email.parser import HeaderParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+MAX_BODY_BYTES = 16 * 1024 * 1024
+"""The largest request body served (Databricks' model serving payload limit,
+shared/reference/serving-endpoints.md); a larger one is answered 413 unread."""
+MAX_JSON_DEPTH = 64
+"""Nesting of a JSON body; deeper is MALFORMED_REQUEST (it would exhaust the recursion of
+the code that reads it, a 500)."""
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -76,16 +83,20 @@ class Request:
         try:
             value = json.loads(self.body)
         except ValueError as e:
-            raise _malformed(str(e)) from e
+            raise malformed(str(e)) from e
+        except RecursionError:
+            raise malformed(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
         if not isinstance(value, dict):
-            raise _malformed("expected a JSON object")
+            raise malformed("expected a JSON object")
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise malformed(f"nested deeper than {MAX_JSON_DEPTH} levels")
         return value
 
     def form(self) -> dict[str, bytes]:
         """Fields of a multipart/form-data body by name, file parts included, bytes kept exact."""
         boundary = _header_param(self.content_type, "boundary", "content-type")
         if not boundary:
-            raise _malformed("expected a multipart/form-data body")
+            raise malformed("expected a multipart/form-data body")
         fields = {}
         for part in self.body.split(b"--" + boundary.encode())[1:-1]:
             head, _, payload = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
@@ -95,7 +106,20 @@ class Request:
         return fields
 
 
-def _malformed(reason: str) -> ApiError:
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (iterative: the value may be deep)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            children = node.values() if isinstance(node, dict) else node
+            pending += [(child, depth + 1) for child in children if isinstance(child, dict | list)]
+    return deepest
+
+
+def malformed(reason: str) -> ApiError:
+    """What Databricks answers for a body it cannot read as the API's message."""
     return ApiError(400, "MALFORMED_REQUEST", f"Could not parse request object: {reason}")
 
 

@@ -4,6 +4,11 @@ The app checks the bearer token, serves the control path `/_local/*`, injects fa
 routes `/api/2.0/...` calls to the services and wraps errors in Databricks' envelope.
 Every request gets its own thread, so latency injected into one never delays another;
 `disable_nagle_algorithm` saves 40 ms per keep-alive request (performance-notes.md §1).
+
+Whatever a client sends is answered, never crashes a thread: a body over MAX_BODY_BYTES is
+413 unread, a malformed length, chunk or JSON body is 400 MALFORMED_REQUEST (so is a body a
+service cannot read, as Databricks answers a body that does not parse as the API's message),
+and a connection idle or this slow for `connection_timeout_seconds` is closed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import hmac
 import json
 import logging
 import socket
+import sqlite3
 import sys
 import threading
 import time
@@ -29,7 +35,14 @@ from pydantic import ValidationError
 
 from provisioner.local import services
 from provisioner.local.faults import Faults
-from provisioner.local.protocol import ApiError, Context, Request, Response
+from provisioner.local.protocol import (
+    MAX_BODY_BYTES,
+    ApiError,
+    Context,
+    Request,
+    Response,
+    malformed,
+)
 from provisioner.local.services import vector_rows
 from provisioner.local.store import Store
 
@@ -37,6 +50,10 @@ logger = logging.getLogger(__name__)
 
 WELL_KNOWN = "/.well-known/databricks-config"
 CONTROL = "/_local/"
+_UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError, RecursionError,
+               sqlite3.ProgrammingError)
+"""What service code raises on a body of the wrong shape (a list where it reads a name, ...);
+binding such a value as a key is sqlite3's ProgrammingError."""
 
 
 class RequestLog:
@@ -82,6 +99,9 @@ class App:
             response = self._dispatch(request, headers)
         except ApiError as e:
             response = _error(e)
+        except _UNREADABLE as e:
+            logger.debug("%s %s: unreadable body", method, url.path, exc_info=True)
+            response = _error(malformed(f"{type(e).__name__}: {e}"))
         except Exception as e:
             logger.exception("%s %s failed", method, url.path)
             response = _error(ApiError(500, "INTERNAL_ERROR", f"The local workspace failed: {e!r}"))
@@ -151,6 +171,13 @@ class App:
                        f"No API found for '{request.method} {request.path}'")
 
 
+def _within_limit(size: int) -> int:
+    if size > MAX_BODY_BYTES:
+        raise ApiError(413, "REQUEST_ENTITY_TOO_LARGE",
+                       f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    return size
+
+
 def _error(error: ApiError) -> Response:
     body = {"error_code": error.error_code, "message": error.message, "details": [
         {"@type": "type.googleapis.com/google.rpc.RequestInfo", "request_id": str(uuid.uuid4()),
@@ -165,8 +192,22 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = -1  # headers and body leave in one send at the request's flush, not two
     server: Server
 
+    def setup(self) -> None:
+        """Every read waits at most the timeout: an idle keep-alive connection, or a client
+        that stalls mid-request, gives its thread back."""
+        self.timeout = self.server.app.faults.settings.connection_timeout_seconds
+        super().setup()
+
     def _serve(self) -> None:
-        response = self.server.app.respond(self.command, self.path, self.headers, self._body())
+        try:
+            body = self._body()
+        except ApiError as e:
+            self.close_connection = True  # the rest of the body was never read
+            self._send(_error(e))
+            return
+        self._send(self.server.app.respond(self.command, self.path, self.headers, body))
+
+    def _send(self, response: Response) -> None:
         payload = response.raw if response.raw is not None else json.dumps(
             response.body, separators=(",", ":")).encode()
         self.send_response(response.status)
@@ -180,15 +221,44 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
     def _body(self) -> bytes:
+        deadline = time.monotonic() + self.timeout
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0], 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            while self.rfile.readline() not in (b"\r\n", b"\n", b""):  # trailers
-                pass
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            return self._chunked(deadline)
+        length = (self.headers.get("Content-Length") or "0").strip()
+        if not length.isdigit():
+            raise malformed("Content-Length is not a number of bytes")
+        return self._read(_within_limit(int(length)), deadline)
+
+    def _chunked(self, deadline: float) -> bytes:
+        chunks, total = [], 0
+        while True:
+            line = self.rfile.readline(1024)
+            try:
+                size = int(line.split(b";")[0], 16)
+            except ValueError:
+                raise malformed("invalid chunk size in a chunked body") from None
+            if size <= 0:
+                break
+            total = _within_limit(total + size)
+            chunks.append(self._read(size, deadline))
+            self.rfile.readline(1024)
+        for _ in range(100):  # trailers, up to the blank line
+            if self.rfile.readline(65_536) in (b"\r\n", b"\n", b""):
+                break
+        return b"".join(chunks)
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        """`size` bytes, in pieces, within `deadline` (a client may not trickle forever)."""
+        pieces, left = [], size
+        while left > 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError("request body too slow")
+            piece = self.rfile.read1(min(left, 1 << 16))
+            if not piece:
+                break  # the client hung up: what came is what there is
+            pieces.append(piece)
+            left -= len(piece)
+        return b"".join(pieces)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log records every call."""

@@ -58,4 +58,6 @@ class Settings(_Frozen):
     )
 
     list_page_size: int = Field(100, ge=1, description="page size of vector search lists")
+    connection_timeout_seconds: float = Field(
+        60.0, gt=0, description="a connection idle (or a body this slow) this long is closed")
     user: str = Field("local-user@localhost", description="the identity recorded as creator")
