@@ -58,5 +58,5 @@ def errors_as(fmt: str, title: str) -> Iterator[None]:
         found = exc.diagnostics if isinstance(exc, UserError) else [error(str(exc))]
         err(diagnostics.text(found))
         out(diagnostics.github(found) if fmt == "github"
-            else markdown.failure(title, [d.format() for d in found]))
+            else markdown.failure(title, [diagnostics.text(found)]))
         raise click.exceptions.Exit(1) from None

@@ -17,32 +17,31 @@ from provisioner.stack.sandbox import SandboxEnvironment
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined")
 _TEMPLATE_RE = re.compile(r"\{[{%#]")
 _ESCAPES = {"{": "{{ '{' }}", "\r": "{{ '\\r' }}"}
-"""Template source for text Jinja would read: a `{` that starts a tag, a carriage return
-(Jinja's lexer turns `\\r\\n` into `\\n`). Neither holds any text of the value."""
+"""Template source for the characters Jinja would read: every `{` (so none can open a tag,
+whatever follows it), and a carriage return (Jinja's lexer turns `\\r\\n` into `\\n`).
+Neither holds any text of the value."""
 
 
 def literal(text: str) -> str:
-    """Template source that renders to exactly `text`: every `{` that would open a tag is
-    written as an expression, so no content can end the escape (as `{% endraw %}` ends a
-    raw block). Secret references stay as written (rendering leaves them untouched)."""
+    """Template source that renders to exactly `text`: every `{` is written as an expression,
+    so no content can end the escape (as `{% endraw %}` ends a raw block). Secret references
+    stay as written (rendering leaves them untouched)."""
     if not needs_rendering(text):
         return text
     pieces, start = [], 0
     for match in SECRET_RE.finditer(text):
-        pieces += [_escaped(text, start, match.start()), match.group(0)]
+        pieces += [_escaped(text[start:match.start()]), match.group(0)]
         start = match.end()
-    return "".join([*pieces, _escaped(text, start, len(text))])
+    return "".join([*pieces, _escaped(text[start:])])
 
 
-def _escaped(text: str, start: int, end: int) -> str:
-    """`text[start:end]` as template source; a `{` opens a tag if the whole text's next
-    character makes it one."""
-    pieces = []
-    for i in range(start, end):
-        char = text[i]
-        opens = char == "{" and text[i + 1:i + 2] in ("{", "%", "#")
-        pieces.append(_ESCAPES[char] if opens or char == "\r" else char)
-    return "".join(pieces)
+def _escaped(text: str) -> str:
+    return "".join(_ESCAPES.get(char, char) for char in text)
+
+
+def protect_secrets(source: str) -> str:
+    """Template source with each secret reference written as text (it renders unchanged)."""
+    return SECRET_RE.sub(lambda m: _escaped(m.group(0)), source)
 
 
 def needs_rendering(text: str) -> bool:
@@ -133,9 +132,8 @@ class Renderer:
             return value, None
         if not needs_rendering(value):
             return value, None  # only secret references: nothing for Jinja to do
-        protected = SECRET_RE.sub(lambda m: _escaped(m.group(0), 0, len(m.group(0))), value)
         try:
-            return self._env.render(self._template(protected), self._scope), None
+            return self._env.render(self._template(protect_secrets(value)), self._scope), None
         except jinja2.UndefinedError as exc:
             return value, self._undefined(str(exc.message))
         except jinja2.TemplateSyntaxError as exc:

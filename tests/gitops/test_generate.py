@@ -224,7 +224,7 @@ def test_sensitive_values_are_left_out_and_said_so():
 
 def test_template_text_is_kept_literal_and_keys_are_valid():
     assert _literal({"d": "a {{ b }}", "k": "{{secrets/s/k}}"}) == {
-        "d": "a {{ '{' }}{ b }}", "k": "{{secrets/s/k}}"}
+        "d": "a {{ '{' }}{{ '{' }} b }}", "k": "{{secrets/s/k}}"}
     assert _key("main.rag.docs_index", {}) == "docs_index"
     assert _key("main.rag.docs_index", {"docs_index": 1}) == "main_rag_docs_index"
     assert _key("-odd name", {}) == "r_-odd_name"
