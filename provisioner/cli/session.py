@@ -22,12 +22,32 @@ GITIGNORE = "# Written by provisioner: state, locks and the local workspace.\n*\
 
 def provisioner_dir(stack: Stack) -> Path:
     """`.provisioner/` beside stack.yaml, or $PROVISIONER_DIR; it ignores itself in git."""
-    directory = Path(os.environ.get("PROVISIONER_DIR") or stack.root / ".provisioner")
+    configured = os.environ.get("PROVISIONER_DIR")
+    directory = Path(configured or stack.root / ".provisioner")
+    if not configured:
+        _refuse_links(directory)
     directory.mkdir(parents=True, exist_ok=True)
     ignore = directory / ".gitignore"
     if not ignore.exists():
         ignore.write_text(GITIGNORE)
     return directory
+
+
+def _refuse_links(directory: Path) -> None:
+    """A stack folder comes from a pull request, links included: state, locks and the local
+    workspace are never written through a link it put in `.provisioner/` (to a file outside,
+    such as a shell profile). $PROVISIONER_DIR, set by the operator, is trusted."""
+    from provisioner.diagnostics import error
+    from provisioner.errors import UserError
+
+    state = directory / "state"
+    entries = [directory, state, directory / "local", directory / ".gitignore"]
+    entries += list(state.iterdir()) if state.is_dir() and not state.is_symlink() else []
+    linked = [p for p in entries if p.is_symlink()]
+    if linked:
+        raise UserError([error(f"{linked[0]} is a link: provisioner does not write state or "
+                               "the local workspace through links a stack folder holds",
+                               hint="remove it, or set PROVISIONER_DIR to a folder of yours")])
 
 
 @dataclass

@@ -25,6 +25,7 @@ import jinja2
 from jinja2 import nodes
 from jinja2.filters import FILTERS, make_attrgetter
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 MAX_VALUE = 100_000
 """Characters (or items) of the output of one string, and of any value built on the way."""
@@ -189,7 +190,7 @@ def _add(left: Any, right: Any) -> Any:
 _BINOPS = {"*": _multiply, "**": _power, "%": _modulo, "+": _add}
 
 
-class _Budgeted(jinja2.visitor.NodeTransformer):
+class _Budgeted(NodeTransformer):
     """Refuses statements outside STATEMENTS, routes loops and `~` through the budget."""
 
     def generic_visit(self, node: nodes.Node, *args: Any, **kwargs: Any) -> nodes.Node:

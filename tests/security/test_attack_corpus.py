@@ -181,6 +181,10 @@ ATTACKS = [
     Attack("state-path-traversal", tagged(
         "x", head="targets:\n  prod:\n    state: workspace:/Shared/../../Users/victim\n"),
         "a state path may not hold empty, '.' or '..' segments"),
+    Attack("state-folder-link", tagged("x"), "is a link: provisioner does not write state",
+           command=("plan",), links={".provisioner": "{outside}"}),
+    Attack("state-file-link", tagged("x"), "local.json is a link",
+           command=("plan",), links={".provisioner/state/local.json": "{outside}/profile"}),
     Attack("cli-target-traversal", tagged("x"), "unknown target '../../x'",
            command=("validate", "--target", "../../x")),
     # -- host redirection: the runner's token must not reach the attacker -----------------
@@ -262,8 +266,7 @@ def lay_out(tmp_path: Path, attack: Attack, fill: dict[str, str]) -> Path:
 
 
 def written_files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()
-            and "outside" not in p.relative_to(root).parts]
+    return [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
@@ -297,6 +300,8 @@ def test_the_attack_is_refused_and_nothing_ran_or_leaked(attack: Attack, tmp_pat
         assert secret not in out and secret not in err, f"leaked {secret!r}\n{report}"
     for path in set(written_files(tmp_path)) - before:
         assert CANARY not in path.read_text(errors="replace"), f"leaked into {path}"
+        assert "outside" not in path.relative_to(tmp_path).parts, f"wrote {path}"
+    assert not (tmp_path / "outside" / "profile").exists(), "wrote through a link"
     for text in attack.stdout_must_not:
         assert text not in out, f"{text!r} reached stdout\n{report}"
 
