@@ -225,15 +225,17 @@ class SandboxEnvironment(ImmutableSandboxedEnvironment):
         self.globals = {"range": _range}
         self._allowed_calls = {id(f) for f in self.globals.values()}
         self.stack_seconds = 0.0
+        self._compiled: dict[str, jinja2.Template] = {}
 
-    def parse_template(self, source: str) -> jinja2.Template:
-        """Compiled under a fresh budget (compiling is work a template's author controls)."""
-        tree = _Budgeted().visit(self.parse(source))
-        return self.from_string(tree)
-
-    def render(self, template: jinja2.Template, scope: dict[str, Any]) -> str:
-        """`template` rendered within the budgets; the output is checked as it is produced."""
-        with self.budget():
+    def render(self, source: str, scope: dict[str, Any]) -> str:
+        """`source` compiled (once per distinct string: large stacks repeat templates, and
+        compiling costs far more than rendering) and rendered, both within the budgets; the
+        output is checked as it is produced."""
+        with _Guard(self):
+            template = self._compiled.get(source)
+            if template is None:
+                tree = _Budgeted().visit(self.parse(source))
+                template = self._compiled[source] = self.from_string(tree)
             parts, size = [], 0
             for part in template.root_render_func(template.new_context(scope)):
                 size += len(part)
@@ -241,9 +243,6 @@ class SandboxEnvironment(ImmutableSandboxedEnvironment):
                 _budget().tick()
                 parts.append(part)
             return "".join(parts)
-
-    def budget(self) -> _Guard:
-        return _Guard(self)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _budget().tick()

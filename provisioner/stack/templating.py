@@ -119,7 +119,6 @@ class Renderer:
     def __init__(self, variables: Mapping[str, Any], target: str, environ: Mapping[str, str],
                  declared_env: Set[str] | None = None):
         self._env = _Environment()
-        self._templates: dict[str, jinja2.Template] = {}
         self._scope = {
             "var": _Namespace("var", variables, "declare it under `variables:`"),
             "target": TargetName(target),
@@ -133,7 +132,7 @@ class Renderer:
         if not needs_rendering(value):
             return value, None  # only secret references: nothing for Jinja to do
         try:
-            return self._env.render(self._template(protect_secrets(value)), self._scope), None
+            return self._env.render(protect_secrets(value), self._scope), None
         except jinja2.UndefinedError as exc:
             return value, self._undefined(str(exc.message))
         except jinja2.TemplateSyntaxError as exc:
@@ -142,14 +141,6 @@ class Renderer:
             return value, error("template error: nested too deeply")
         except Exception as exc:  # noqa: BLE001 - any template failure is the user's input
             return value, error(f"template error: {exc}")
-
-    def _template(self, source: str) -> jinja2.Template:
-        """Compiled once per distinct string: large stacks repeat the same templates, and
-        compiling costs far more than rendering."""
-        template = self._templates.get(source)
-        if template is None:
-            template = self._templates[source] = self._env.parse_template(source)
-        return template
 
     def _undefined(self, message: str) -> Diagnostic:
         if message.startswith("\x01") and "\x00" in message:

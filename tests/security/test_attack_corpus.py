@@ -117,6 +117,9 @@ ATTACKS = [
            "would be larger than 100000"),
     Attack("output-blowup", templated("{% for i in range(9000) %}{{ 'y' * 50 }}{% endfor %}"),
            "would be larger than 100000"),
+    Attack("cpu-burn", templated(
+        "{% for i in range(9999) %}{% set x = ('ab' * 49999) | list | sort %}{% endfor %}"),
+        "took more than 1s of CPU"),
     Attack("parenthesis-depth", templated("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"),
            "template error: nested too deeply"),
     Attack("yaml-alias-bomb", "stack: bomb\nlols: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
