@@ -13,6 +13,7 @@ from provisioner.cli.formats import FORMATS, errors_as, print_drift
 from provisioner.cli.options import load_stack, stack_options
 from provisioner.cli.output import err, out
 from provisioner.kinds.base import DriftSeverity
+from provisioner.render.safe import visible
 
 PARALLELISM = click.option("--parallelism", default=16, show_default=True,
                            type=click.IntRange(1, 256), help="Concurrent workspace requests.")
@@ -72,7 +73,7 @@ def generate(path, target, cli_vars, var_files, parallelism, kinds, pattern, out
         found = _live_resources(session.client, kinds, regex, parallelism)
     generated = generate_stack(stack, found)
     for note in generated.notes:
-        err(f"note: {note}")
+        err(f"note: {visible(note)}")  # notes quote names read from the workspace
     text = to_yaml(generated, schema=_schema_reference(stack.root, out_file), header=[
         f"Written by `provisioner generate` from target '{stack.target.name}': "
         f"{generated.count} resources.",

@@ -74,7 +74,9 @@ def run(argv: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("PROVISIONER_DEBUG"):
             raise
-        err(f"internal error: {type(exc).__name__}: {exc}\n"
+        from provisioner.render.safe import visible
+
+        err(f"internal error: {type(exc).__name__}: {visible(str(exc))}\n"
             "  hint: this is a bug in provisioner; rerun with PROVISIONER_DEBUG=1 and report it")
         return EXIT_ERROR
     if STOP.is_set():  # interrupted, though the KeyboardInterrupt itself was lost

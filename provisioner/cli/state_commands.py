@@ -9,6 +9,7 @@ import click
 
 from provisioner.cli.options import load_stack, stack_options
 from provisioner.cli.output import out
+from provisioner.render.safe import visible
 
 
 @click.group()
@@ -22,7 +23,7 @@ def list_(path, target, cli_vars, var_files) -> None:
     """List the addresses the state records."""
     with _session(path, target, cli_vars, var_files) as session:
         for address, resource in session.store.load().resources.items():
-            out(f"{address}\t{resource.name}\t{resource.id or ''}")
+            out(f"{address}\t{visible(resource.name)}\t{visible(resource.id or '')}")
 
 
 @state.command()
