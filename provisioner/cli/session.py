@@ -73,7 +73,7 @@ class Session:
 
 
 def open_session(stack: Stack, *, parallelism: int) -> Session:
-    from provisioner.workspace.client import Registry, Workspace, WorkspaceAuth, connect
+    from provisioner.workspace.client import WorkspaceAuth, connect
 
     directory = provisioner_dir(stack)
     local = None
@@ -82,7 +82,6 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
 
         local = LocalWorkspace(directory / "local", settings=_local_settings())
         auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
-        registry = Registry.local(str((directory / "local").resolve()))
     else:
         from provisioner.cli.options import allowed_hosts
         from provisioner.workspace import hosts
@@ -93,9 +92,8 @@ def open_session(stack: Stack, *, parallelism: int) -> Session:
         auth = WorkspaceAuth(host=workspace and workspace.host,
                              profile=workspace and workspace.profile,
                              auth_type=workspace and workspace.auth_type)
-        registry = Registry.databricks(workspace and workspace.profile)
     try:
-        client = Workspace(connect(auth, parallelism=parallelism), registry)
+        client = connect(auth, parallelism=parallelism)
         store = StateStore(_backend(stack, directory, client), stack.name, stack.target.name)
     except BaseException:
         if local is not None:

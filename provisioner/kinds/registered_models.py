@@ -15,26 +15,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.normalize import canonical_json
-from provisioner.diff.rules import Immutable, InputOnly, Rules, ServerDefault
+from provisioner.diff.rules import AtomicList, Immutable, InputOnly, KeyedList, Rules, ServerDefault
 from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.waiting import poll
 from provisioner.placeholders import THIS_VERSION
 from provisioner.workspace import registry
 from provisioner.workspace.api import serving_endpoints
+from provisioner.workspace.api import unity_catalog_models as uc
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from databricks.sdk import WorkspaceClient as Workspace
+
     from provisioner.diff.three_way import FieldChange
     from provisioner.specs.registered_models import RegisteredModelSpec
-    from provisioner.workspace.client import Workspace
 
 RULES = Rules((
     Immutable("name", reason="the registry has no rename: a new name is a new model"),
     ServerDefault("description", values=("",), reason="the registry returns \"\" when unset"),
     InputOnly("keep_versions", reason="a pruning policy, not a property of the model"),
     InputOnly("delete_versions", reason="a deletion policy, not a property of the model"),
+    KeyedList("grants", keys=("principal",), reason="the grants API keys them by principal"),
+    AtomicList("grants[*].privileges", reason="a set, kept sorted on both sides"),
 ))
 SEVERITY = {
     "name": DriftSeverity.BREAKING,
@@ -42,6 +46,8 @@ SEVERITY = {
     "aliases": DriftSeverity.BREAKING,   # an alias moved: whatever serves it serves another
     "description": DriftSeverity.COSMETIC,
     "tags": DriftSeverity.COSMETIC,
+    "owner": DriftSeverity.BREAKING,     # who may manage and grant on the model
+    "grants": DriftSeverity.BREAKING,    # a serving principal without EXECUTE cannot serve it
 }
 
 
@@ -77,26 +83,34 @@ class RegisteredModelHandler(HandlerBase):
             "name": spec.name, "version": {"content_hash": content_hash, "files": files},
             "aliases": {alias: THIS_VERSION for alias in spec.aliases or ()},
             "delete_versions": spec.lifecycle.delete_versions}
-        for field in ("description", "tags", "keep_versions"):
+        for field in ("description", "tags", "keep_versions", "owner"):
             if getattr(spec, field) is not None:
                 document[field] = getattr(spec, field)
+        if spec.grants is not None:
+            document["grants"] = _grants([g.model_dump() for g in spec.grants])
         return document
 
     def read(self, client: Workspace, name: str, desired: dict[str, Any] | None = None,
              *, fields: Collection[str] | None = None) -> Live | None:
-        model = registry.read(client.registry, name)
+        """Unity Catalog over REST; the owner and grants (a call each) only when compared."""
+        model = registry.read(client, name)
         if model is None:
             return None
         wanted = (desired or {}).get("version", {}).get("content_hash")
         ours = model.by_content(wanted) if wanted else None
+        if wanted and ours is None and not registry.can_log():
+            raise registry.missing_extra()  # apply would have to log a version
         shown = ours or model.latest
         document: dict[str, Any] = {
             "name": model.name, "description": model.description, "tags": model.tags,
             "aliases": {a: THIS_VERSION if ours and v == ours.version else v
                         for a, v in model.aliases.items()}}
         if shown is not None:
-            document["version"] = {"content_hash": shown.content_hash,
-                                   "files": json.loads(shown.files or "{}")}
+            document["version"] = {"content_hash": shown.content_hash, "files": shown.files}
+        if fields is None or "owner" in fields:
+            document["owner"] = uc.model_info(client, name).get("owner")
+        if fields is None or "grants" in fields:
+            document["grants"] = _grants(uc.get_grants(client, name))
         used = _served_versions(client, model.name)
         return Live(
             name=model.name, document=document,
@@ -108,29 +122,36 @@ class RegisteredModelHandler(HandlerBase):
                    "aliased": sorted(set(model.aliases.values()))})
 
     def create(self, client: Workspace, desired: dict[str, Any]) -> None:
-        registry.ensure_model(client.registry, desired["name"])
+        registry.create_model(client, desired["name"], desired.get("description"))
         live = self.read(client, desired["name"], desired)
         self.update(client, live, desired, ())
 
     def update(self, client: Workspace, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
-        """Log the stack's version if missing, then aliases, description, tags, pruning."""
-        name, reg = desired["name"], client.registry
-        version = registry.log_version(reg, self._request(name))
+        """Log the stack's version if missing, then aliases, description, tags, owner,
+        grants, pruning."""
+        name = desired["name"]
+        version = registry.log_version(client, self._request(name))
         for alias in desired.get("aliases", {}):
-            registry.set_alias(reg, name, alias, version)
+            uc.set_alias(client, name, alias, version)
         for change in changes:
             if change.path[:1] == ("aliases",) and change.after is None:
-                registry.delete_alias(reg, name, change.path[1])
+                uc.delete_alias(client, name, change.path[1])
         if desired.get("description", "") != live.document.get("description", ""):
-            registry.set_description(reg, name, desired.get("description", ""))
+            uc.set_description(client, name, desired.get("description", ""))
         wanted, current = desired.get("tags", {}), live.document.get("tags", {})
         for key, value in wanted.items():
             if current.get(key) != value:
-                registry.set_tag(reg, name, key, value)
+                uc.set_tag(client, name, key, value)
         for key in set(current) - set(wanted):
             if any(c.path[:2] == ("tags", key) for c in changes):
-                registry.delete_tag(reg, name, key)
+                uc.delete_tag(client, name, key)
+        if desired.get("owner") and desired["owner"] != live.document.get("owner"):
+            uc.set_owner(client, name, desired["owner"])
+        if "grants" in desired or any(c.path[:1] == ("grants",) for c in changes):
+            patch = _grant_changes(desired.get("grants", []), live.document.get("grants", []))
+            if patch:
+                uc.update_grants(client, name, patch)
         if desired.get("keep_versions"):
             self._prune(client, name, version, desired["keep_versions"])
 
@@ -141,10 +162,10 @@ class RegisteredModelHandler(HandlerBase):
         versions = sorted(live.facts["versions"], key=int)
         for version in versions[:max(0, len(versions) - count)]:
             if version not in protected:
-                registry.delete_version(client.registry, name, version)
+                uc.delete_version(client, name, version)
 
     def delete(self, client: Workspace, live: Live) -> None:
-        registry.delete_model(client.registry, live.name)
+        uc.delete_model(client, live.name)
 
     def wait(self, client: Workspace, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
@@ -179,6 +200,27 @@ class RegisteredModelHandler(HandlerBase):
     def _request(self, name: str) -> registry.LogRequest:
         with self._lock:
             return self._requests[name]
+
+
+def _grants(assignments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`[{principal, privileges}]` by principal, privileges sorted: one shape for both sides."""
+    return sorted(({"principal": g["principal"], "privileges": sorted(g.get("privileges", []))}
+                   for g in assignments), key=lambda g: g["principal"])
+
+
+def _grant_changes(desired: list[dict[str, Any]], live: list[dict[str, Any]]
+                   ) -> list[dict[str, Any]]:
+    """The grants PATCH taking the model's direct grants to exactly `desired`."""
+    wanted = {g["principal"]: set(g["privileges"]) for g in desired}
+    held = {g["principal"]: set(g["privileges"]) for g in live}
+    changes = []
+    for principal in sorted(set(wanted) | set(held)):
+        add = wanted.get(principal, set()) - held.get(principal, set())
+        remove = held.get(principal, set()) - wanted.get(principal, set())
+        if add or remove:
+            changes.append({"principal": principal, "add": sorted(add),
+                            "remove": sorted(remove)})
+    return changes
 
 
 def _file_hash(path: Path) -> str:

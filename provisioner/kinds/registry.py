@@ -40,7 +40,7 @@ def exists(client: WorkspaceClient, requirement: Requirement) -> bool:
         name, _, version = requirement.name.rpartition("/")
         if name.startswith("system.ai."):
             return model_versions.foundation_model_exists(client, name, version)
-        return registry.version_exists(client.registry, name, version)
+        return registry.version_exists(client, name, version)
     provider = next(h for h in HANDLERS.values() if h.provides == requirement.kind)
     live = provider.read(client, requirement.name)
     return live is not None and all(live.facts.get(k) == v

@@ -148,7 +148,7 @@ class Context:
 
 Handler = Callable[[Context, Request], "Response | dict[str, Any]"]
 
-_PARAM = re.compile(r"\{(\w+)\}")
+_PARAM = re.compile(r"\{(\w+)(\.\.\.)?\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,10 +168,13 @@ class Routes:
         return iter(self._routes)
 
     def add(self, method: str, template: str) -> Callable[[Handler], Handler]:
-        """`{name}` in `template` matches one path segment, passed in `Request.params`."""
-        pieces = _PARAM.split(template)  # literal, name, literal, name, ..., literal
+        """`{name}` in `template` matches one path segment, `{name...}` the rest of the path
+        (a Files API path), passed in `Request.params`."""
+        pieces = _PARAM.split(template)  # literal, name, "..." or None, literal, ...
         pattern = re.compile("".join(
-            f"(?P<{piece}>[^/]+)" if i % 2 else re.escape(piece) for i, piece in enumerate(pieces)
+            re.escape(piece) if i % 3 == 0
+            else f"(?P<{piece}>{'.+' if pieces[i + 1] else '[^/]+'})" if i % 3 == 1 else ""
+            for i, piece in enumerate(pieces)
         ))
 
         def register(handler: Handler) -> Handler:

@@ -129,6 +129,26 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+Privilege = Literal["ALL_PRIVILEGES", "APPLY_TAG", "EXECUTE", "MANAGE"]
+"""What Unity Catalog grants on a model (sql-ref-privileges; Asset Bundles' registered model
+grants)."""
+
+
+class Grant(Spec):
+    """Unity Catalog privileges of one principal on the model, as in Asset Bundles."""
+
+    principal: str = Field(min_length=1, description="A user, group or service principal.")
+    privileges: list[Privilege] = Field(
+        min_length=1, description="ALL_PRIVILEGES, APPLY_TAG, EXECUTE or MANAGE; e.g. EXECUTE "
+                                  "for a serving endpoint's principal.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> Grant:
+        if len(set(self.privileges)) != len(self.privileges):
+            raise ValueError("privileges must be unique")
+        return self
+
+
 class RegisteredModelLifecycle(Lifecycle):
     """Lifecycle of a registered model: may destroying it delete its versions?"""
 
@@ -175,6 +195,14 @@ class RegisteredModelSpec(UcNamedSpec):
     )
     tags: TagMap | None = Field(None, description="Registered model tags, a map.")
     description: str | None = Field(None, description="The model's description.")
+    owner: str | None = Field(
+        None, description="The model's owner (a user, group or service principal); its "
+                          "creator when unset."
+    )
+    grants: list[Grant] | None = Field(
+        None, description="Unity Catalog privileges on the model, one entry per principal; "
+                          "those set here replace the model's direct grants."
+    )
     keep_versions: int | None = Field(
         None, ge=1, description="Keep this many newest versions; older ones are deleted "
                                 "(never one an alias points at)."
@@ -191,4 +219,7 @@ class RegisteredModelSpec(UcNamedSpec):
                              "(MLflow infers the signature by running the chain)")
         if self.aliases and len(set(self.aliases)) != len(self.aliases):
             raise ValueError("aliases must be unique")
+        principals = [g.principal for g in self.grants or ()]
+        if len(set(principals)) != len(principals):
+            raise ValueError("grants: one entry per principal")
         return self

@@ -37,38 +37,6 @@ class WorkspaceAuth:
     auth_type: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Registry:
-    """Where models are registered: Unity Catalog on Databricks, SQLite for the local target."""
-
-    uri: str = "databricks-uc"
-    tracking_uri: str = "databricks"
-    artifact_root: str | None = None
-
-    @classmethod
-    def databricks(cls, profile: str | None) -> Registry:
-        """Unity Catalog, authenticated like the SDK (a profile, or the environment)."""
-        suffix = f"://{profile}" if profile else ""
-        return cls(uri=f"databricks-uc{suffix}", tracking_uri=f"databricks{suffix}")
-
-    @classmethod
-    def local(cls, directory: str) -> Registry:
-        """The registry the local workspace checks served model versions against."""
-        uri = f"sqlite:///{directory}/mlflow/mlflow.db"
-        return cls(uri=uri, tracking_uri=uri, artifact_root=f"{directory}/mlflow/artifacts")
-
-
-class Workspace:
-    """A WorkspaceClient that also knows its model registry; everything else is the SDK's."""
-
-    def __init__(self, sdk: WorkspaceClient, registry: Registry):
-        self.sdk = sdk
-        self.registry = registry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.sdk, name)
-
-
 def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     """A WorkspaceClient whose pool allows `parallelism` concurrent requests (its typed
     services load on first use: see `workspace/sdk.py`)."""

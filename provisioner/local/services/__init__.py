@@ -5,13 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from provisioner.local.model_registry import MODELS
 from provisioner.local.protocol import Routes
 from provisioner.local.services import (
     foundation_models,
     invocations,
+    model_files,
     permissions,
     secrets,
     serving_endpoints,
+    uc_models,
+    uc_models_catalog,
     vector_data,
     vector_search_endpoints,
     vector_search_indexes,
@@ -30,6 +34,9 @@ ROUTES = Routes(
     permissions.routes,
     secrets.routes,
     workspace_files.routes,
+    uc_models.routes,
+    uc_models_catalog.routes,
+    model_files.routes,
 )
 
 META = "meta"
@@ -63,4 +70,5 @@ def summary(tx: Tx) -> dict[str, list[str]]:
         "vector_search_indexes": [i["name"] for i in tx.list(vector_search_indexes.KIND)],
         "secret_scopes": [s["name"] for s in tx.list(secrets.SCOPES)],
         "workspace_files": [f["path"] for f in files if f["object_type"] != "DIRECTORY"],
+        "registered_models": [m["full_name"] for m in tx.list(MODELS)],
     }

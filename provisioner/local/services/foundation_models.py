@@ -62,7 +62,7 @@ def model_version_exists(ctx: Context, name: str, version: str) -> bool:
     """`system.ai` models come from the catalogue, every other model from the local registry."""
     if is_system_model(name):
         return (name.lower(), version) in SYSTEM_AI
-    return has_model_version(ctx.directory, name, version)
+    return has_model_version(ctx, name, version)
 
 
 def missing_model_version(name: str, version: str) -> ApiError:

@@ -1,7 +1,8 @@
-"""Run a custom-model endpoint's registered model from the local MLflow registry.
+"""Run a custom-model endpoint's registered model from the files its version was given.
 
-mlflow is imported only here, only when such an endpoint is queried (the `models` extra);
-each model version is loaded once per process.
+The version's files are what MLflow uploaded to the local workspace's Unity Catalog registry
+(`model_registry.files_of`); mlflow is imported only here, only when such an endpoint is
+queried (the `models` extra); each model version is loaded once per process.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from provisioner.local.model_registry import files_of, full_name
 from provisioner.local.protocol import ApiError
 
 _loaded: dict[tuple[str, str, str], Any] = {}
@@ -56,8 +58,6 @@ def _model(directory: Path, name: str, version: str) -> Any:
                 raise ApiError(501, "NOT_IMPLEMENTED", "Custom models run in the local "
                                "workspace only with the models extra: pip install "
                                "'provisioner[models]'") from None
-            uri = f"sqlite:///{(directory / 'mlflow' / 'mlflow.db').resolve()}"
-            client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-            source = client.get_model_version_download_uri(name, version)
-            _loaded[key] = mlflow.pyfunc.load_model(source)
+            _loaded[key] = mlflow.pyfunc.load_model(str(files_of(directory, full_name(name),
+                                                                 version)))
         return _loaded[key]
