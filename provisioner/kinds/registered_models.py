@@ -94,12 +94,12 @@ class RegisteredModelHandler(HandlerBase):
              *, fields: Collection[str] | None = None) -> Live | None:
         """Unity Catalog over REST; the owner and grants (a call each) only when compared."""
         model = registry.read(client, name)
+        wanted = (desired or {}).get("version", {}).get("content_hash")
+        ours = model.by_content(wanted) if model and wanted else None
+        if wanted and ours is None and not registry.can_log():
+            raise registry.missing_extra()  # apply would have to log a version: say so now
         if model is None:
             return None
-        wanted = (desired or {}).get("version", {}).get("content_hash")
-        ours = model.by_content(wanted) if wanted else None
-        if wanted and ours is None and not registry.can_log():
-            raise registry.missing_extra()  # apply would have to log a version
         shown = ours or model.latest
         document: dict[str, Any] = {
             "name": model.name, "description": model.description, "tags": model.tags,
