@@ -33,15 +33,6 @@ def state_entry(harness, address: str) -> dict[str, Any]:
     return json.loads(result.out)
 
 
-def change_in_registry(harness, call: dict[str, Any], name: str) -> None:
-    """An out-of-band change to the local MLflow registry, as a person would make it."""
-    import mlflow
-
-    uri = f"sqlite:///{harness.root.resolve()}/.provisioner/local/mlflow/mlflow.db"
-    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    getattr(client, call["method"])(*[a.format(name=name) for a in call["args"]])
-
-
 def test_every_registered_kind_has_a_case():
     assert sorted(p.stem for p in CASES.glob("*.yaml")) == sorted(all_kinds())
 
@@ -84,13 +75,10 @@ def test_resource_lifecycle(harness, kind):
 
     out_of_band = case["out_of_band"]
     name = state_entry(harness, address)["name"]
-    if "mlflow" in out_of_band:
-        change_in_registry(harness, out_of_band["mlflow"], name)
-    else:
-        with harness.workspace() as (client, _):
-            client.api_client.do(out_of_band["request"]["method"],
-                                 out_of_band["request"]["path"].format(name=name),
-                                 body=out_of_band["request"]["body"])
+    with harness.workspace() as (client, _):
+        client.api_client.do(out_of_band["request"]["method"],
+                             out_of_band["request"]["path"].format(name=name),
+                             body=out_of_band["request"]["body"])
     if out_of_band.get("expect") or out_of_band.get("action"):
         change = harness.changes()[address]
         assert change["action"] == out_of_band.get("action", "update")
