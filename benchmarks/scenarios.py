@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from benchmarks import commands, throughput
+from benchmarks import commands, models, throughput
 from benchmarks.results import Row, Target, seconds
 from benchmarks.sites import Measured, Site, Sites
 from benchmarks.stacks import ENDPOINTS
@@ -91,6 +91,8 @@ def all_scenarios(sites: Sites, sizes: Sizes, log: Callable[[str], None]) -> Ite
     yield from apply_overlap(sites, sizes, empty[LATENCY_MS])
     log("start-up")
     yield from startup(sites, sizes)
+    log("registered models")
+    yield from models.model_plans(sizes.repeats)
     log("unreachable workspace")
     yield from unreachable(sites, sizes)
     log("emulator throughput")
