@@ -258,6 +258,7 @@ def create_version(ctx: Context, req: Request) -> dict:
                   "created_at": ctx.ms, "created_by": ctx.settings.user, "updated_at": ctx.ms}
         tx.put(VERSIONS, version_key(name, number), record, ref=name)
         _touch(ctx, tx, model)
+        delete_version_files(ctx.directory, name, number)  # left by a reset workspace
     return {"model_version": version_view(record, model)}
 
 
