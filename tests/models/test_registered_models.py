@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 from databricks.sdk.errors import NotFound
+from support.harness import served_workspace
+
+from provisioner.workspace.client import WorkspaceAuth, connect
 
 pytest.importorskip("mlflow", reason="needs the provisioner[models] extra")
 
@@ -101,31 +104,34 @@ def test_editing_the_code_logs_a_version_moves_the_alias_and_updates_the_endpoin
     assert alias(harness, "champion") == 1
 
 
-def test_concurrent_applies_of_one_content_log_one_version(harness, tmp_path):
-    """Two stacks (two states, two locks) share one local registry folder."""
+def test_concurrent_applies_of_one_content_log_one_version(harness, tmp_path, monkeypatch):
+    """Two stacks (two states, two locks, no lock in common) apply the same model to one
+    workspace at once: both log, both settle on the lowest-numbered version with that
+    content, and the duplicate is deleted."""
     harness.write(CHAIN, "chain.py")
-    harness.write(STACK.split("  serving_endpoints:")[0])
+    harness.write(STACK.split("  serving_endpoints:")[0].replace(
+        "resources:", "targets:\n  shared: {workspace: {auth_type: pat}}\nresources:"))
     twin = tmp_path / "twin"
     shutil.copytree(harness.root, twin)
-    shared = harness.root / ".provisioner" / "local"
-    (twin / ".provisioner").mkdir()
-    (twin / ".provisioner" / "local").symlink_to(shared.resolve(), target_is_directory=True)
-    shared.mkdir(parents=True, exist_ok=True)
     results = []
 
     def apply(folder: Path) -> None:
         results.append(subprocess.run(
-            [sys.executable, "-m", "provisioner", "apply", str(folder), "--auto-approve"],
-            capture_output=True, text=True))
+            [sys.executable, "-m", "provisioner", "apply", str(folder), "-t", "shared",
+             "--auto-approve"], capture_output=True, text=True))
 
-    threads = [threading.Thread(target=apply, args=(f,)) for f in (harness.root, twin)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
-    assert not failures, "\n---\n".join(failures)
-    assert versions(harness) == ["1"]
+    with served_workspace(tmp_path / "workspace", monkeypatch) as local:
+        threads = [threading.Thread(target=apply, args=(f,)) for f in (harness.root, twin)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        failures = [r.stderr[-1500:] for r in results if r.returncode != 0]
+        assert not failures, "\n---\n".join(failures)
+        client = connect(WorkspaceAuth(host=local.url, token="test-token"))
+        found = client.api_client.do("GET", f"{UC}/model-versions/search",
+                                     query={"filter": "name='main.models.chain'"})
+    assert [v["version"] for v in found["model_versions"]] == ["1"]
 
 
 def test_deleting_a_model_with_versions_needs_delete_versions(harness):
