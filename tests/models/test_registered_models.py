@@ -165,3 +165,40 @@ def test_without_the_extra_only_logging_a_version_is_one_clear_error(harness):
     harness.apply()  # with MLflow: the version is logged
     converged = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
     assert converged.returncode == 0, converged.stderr  # reading needs no MLflow
+
+
+def test_keep_versions_prunes_the_oldest_versions_nothing_points_at(harness):
+    harness.write(STACK.split("  serving_endpoints:")[0] + "      keep_versions: 1\n")
+    for edit in ("", "# two\n", "# three\n"):
+        harness.write(CHAIN + edit, "chain.py")
+        harness.apply()
+    harness.assert_converged()
+    assert versions(harness) == ["3"]  # 1 and 2: older, no alias, not served
+    assert alias(harness, "champion") == 3
+
+
+def test_grants_and_owner_changed_by_hand_are_drift_and_apply_restores_them(harness):
+    harness.write(CHAIN, "chain.py")
+    harness.write(STACK.split("  serving_endpoints:")[0]
+                  + "      owner: ml-admins\n"
+                  + "      grants: [{principal: serving-sp, privileges: [EXECUTE]}]\n")
+    harness.apply()
+    harness.assert_converged()
+    with harness.workspace() as (client, _):  # someone revokes EXECUTE and takes the model
+        client.api_client.do(
+            "PATCH", "/api/2.1/unity-catalog/permissions/FUNCTION/main.models.chain",
+            body={"changes": [{"principal": "serving-sp", "remove": ["EXECUTE"]},
+                              {"principal": "someone", "add": ["MANAGE"]}]})
+        client.api_client.do("PATCH", "/api/2.1/unity-catalog/models/main.models.chain",
+                             body={"owner": "someone"})
+    change = harness.changes()["registered_models.chain"]
+    assert {"owner", "grants[principal=serving-sp]"} <= {f["path"] for f in change["drift"]}
+    harness.apply()
+    harness.assert_converged()
+    with harness.workspace() as (client, _):
+        grants = client.api_client.do(
+            "GET", "/api/2.1/unity-catalog/permissions/FUNCTION/main.models.chain")
+        owner = client.registered_models.get("main.models.chain").owner
+    assert grants["privilege_assignments"] == [{"principal": "serving-sp",
+                                                "privileges": ["EXECUTE"]}]
+    assert owner == "ml-admins"
