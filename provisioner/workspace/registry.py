@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ CONTENT_TAG = "provisioner.content_hash"
 FILES_TAG = "provisioner.content_files"
 FAILED = "FAILED_REGISTRATION"
 EXTRA_HINT = "pip install 'provisioner[models]'"
+VERSION_READS = 8
+"""Versions of one model read at once (a share of the client's connection pool)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,20 +64,23 @@ def read(client: WorkspaceClient, name: str) -> RegisteredModel | None:
     model = api.get_model(client, name)
     if model is None:
         return None
-    versions = []
-    for number in api.version_numbers(client, name):
-        found = api.get_version(client, name, number)  # UC search results have no tags
-        if found is None:  # deleted between the search and now
-            continue
-        tags = {t["key"]: t.get("value", "") for t in found.get("tags", [])}
-        versions.append(ModelVersion(number, str(found.get("status", "")),
-                                     tags.get(CONTENT_TAG), json.loads(tags.get(FILES_TAG)
-                                                                       or "{}")))
+    numbers = api.version_numbers(client, name)
+    # UC search results carry no tags: each version is read, a few at a time.
+    with ThreadPoolExecutor(max_workers=max(1, min(VERSION_READS, len(numbers)))) as pool:
+        found = pool.map(lambda number: api.get_version(client, name, number), numbers)
+        versions = [_version(number, one) for number, one in zip(numbers, found, strict=True)
+                    if one is not None]  # None: deleted between the search and now
     return RegisteredModel(
         name=model.get("name", name), description=model.get("description") or "",
         tags={t["key"]: t.get("value", "") for t in model.get("tags", [])},
         aliases={a["alias"]: str(a["version"]) for a in model.get("aliases", [])},
         versions=tuple(versions))
+
+
+def _version(number: str, found: dict[str, Any]) -> ModelVersion:
+    tags = {t["key"]: t.get("value", "") for t in found.get("tags", [])}
+    return ModelVersion(number, str(found.get("status", "")), tags.get(CONTENT_TAG),
+                        json.loads(tags.get(FILES_TAG) or "{}"))
 
 
 def version_exists(client: WorkspaceClient, name: str, version: str) -> bool:
