@@ -165,3 +165,27 @@ def test_a_no_op_plan_of_a_model_imports_no_mlflow(harness):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_profile_target_logs_its_version_where_it_reads(tmp_path):
+    """The version is logged with the target's own auth (here a profile of a config file
+    the environment names), not MLflow's: nothing else points MLflow at the workspace."""
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    shutil.copy(ROOT / "tests" / "conformance" / "files" / "chain.py", stack / "chain.py")
+    (stack / "stack.yaml").write_text(
+        "stack: profiled\n"
+        "targets:\n  team: {workspace: {profile: team}}\n"
+        "resources:\n  registered_models:\n    chain:\n      name: main.team.chain\n"
+        "      flavor: langchain\n      code: chain.py\n"
+        "      signature: {inputs: [{type: string}], outputs: [{type: string}]}\n")
+    with local_serve(tmp_path / "workspace") as host:
+        config = tmp_path / "databrickscfg"
+        config.write_text(f"[team]\nhost = {host}\ntoken = {TOKEN}\n")
+        env = {"DATABRICKS_CONFIG_FILE": str(config), "DATABRICKS_HOST": "",
+               "DATABRICKS_TOKEN": ""}
+        applied = provisioner("apply", str(stack), "-t", "team", "--auto-approve", env=env)
+        assert applied.returncode == 0, applied.stderr[-3000:]
+        client = WorkspaceClient(config=Config(host=host, token=TOKEN))
+        version = client.model_versions.get("main.team.chain", 1)
+    assert version.status.value == "READY"
