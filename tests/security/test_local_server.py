@@ -40,8 +40,7 @@ def send(workspace, method: str, path: str, body: bytes, headers: dict[str, str]
         connection.putrequest(method, path)
         for name, value in headers.items():
             connection.putheader(name, value)
-        connection.endheaders()
-        connection.send(body)
+        connection.endheaders(body)  # with the headers: no pause for the idle timeout
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"{}")
     finally:

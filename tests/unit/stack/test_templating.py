@@ -71,3 +71,18 @@ def test_the_environment_cannot_be_printed_or_iterated_whole():
     for template in ("{{ env | list }}", "{{ env | tojson }}", "{{ env.items() }}"):
         rendered, problem = r.render(template)
         assert problem is not None and "/home/me" not in rendered
+
+
+def test_the_documented_filters_and_methods_are_the_sandboxs():
+    """docs/stack-language.md lists what templates may call; it must be the code's list."""
+    import re
+    from pathlib import Path
+
+    from provisioner.stack.sandbox import DICT_METHODS, FILTER_NAMES, STR_METHODS
+
+    doc = (Path(__file__).parents[3] / "docs" / "stack-language.md").read_text()
+    filters = re.search(r"- the filters `([^`]+)`", doc).group(1).split()
+    methods = re.search(r"read-only methods\s+`([^`]+)` of strings and `([^`]+)`", doc)
+    assert sorted(filters) == sorted(FILTER_NAMES)
+    assert set(methods.group(1).split()) == STR_METHODS
+    assert set(methods.group(2).split()) == DICT_METHODS
