@@ -24,12 +24,14 @@ from provisioner.stack.nodes import kind_of
 ENV_PREFIX = "PROVISIONER_VAR_"
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 CREDENTIAL_NAMES = re.compile(
-    r"^(DATABRICKS_|ARM_|AZURE_|GOOGLE_|AWS_|ACTIONS_|GITHUB_|RUNNER_|CI_JOB_|CI_REGISTRY_)"
-    r"|TOKEN|SECRET|PASSW|CREDENTIAL|PRIVATE_KEY|JWT", re.IGNORECASE)
+    r"^(DATABRICKS_|ARM_|AZURE_|GOOGLE_|AWS_|ACTIONS_)|TOKEN|SECRET|PASSW|CREDENTIAL|"
+    r"PRIVATE_KEY|JWT", re.IGNORECASE)
 """Names a stack may not read even when it lists them: where databricks-sdk, cloud SDKs and
-CI runners keep the credentials a pull-request job holds (a stack could otherwise print them
-into the plan comment). Model API keys (`OPENAI_API_KEY`) stay readable for `*_plaintext`
-fields: pipelines export them only to jobs that run reviewed stacks (docs/security.md)."""
+CI runners keep the credentials a pull-request job holds (`GITHUB_TOKEN`, `CI_JOB_TOKEN`,
+`CI_JOB_JWT`, ...; a stack could otherwise print them into the plan comment). CI metadata
+(`GITHUB_SHA`, `CI_COMMIT_SHA`) stays readable, for tags. Model API keys (`OPENAI_API_KEY`)
+stay readable for `*_plaintext` fields: pipelines export them only to jobs that run reviewed
+stacks (docs/security.md)."""
 ENV_HINT = ("pass values as variables (`--var`, PROVISIONER_VAR_<name>) and keys as "
             "{{secrets/<scope>/<key>}} references")
 VariableType = Literal["string", "number", "bool", "list", "map"]

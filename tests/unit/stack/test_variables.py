@@ -66,3 +66,14 @@ def test_a_wrong_value_is_never_echoed_whatever_its_type():
     _, problems = resolve(declared(n={"type": "number"}),
                           [Assignment("n", "sk-canary-cli", "--var", from_text=True)])
     assert problems and "canary" not in problems[0].summary
+
+
+def test_credential_names_cannot_be_listed_but_ci_metadata_can():
+    from provisioner.stack.variables import unreadable_env
+
+    for name in ("DATABRICKS_TOKEN", "DATABRICKS_CLIENT_SECRET", "GITHUB_TOKEN", "CI_JOB_JWT",
+                 "ACTIONS_ID_TOKEN_REQUEST_URL", "ARM_CLIENT_SECRET", "DEPLOY_PASSWORD"):
+        assert "credential" in unreadable_env(name)
+    for name in ("GITHUB_SHA", "CI_COMMIT_SHA", "TEAM", "OPENAI_API_KEY"):
+        assert unreadable_env(name) is None
+    assert "not an environment variable name" in unreadable_env("A-B")
