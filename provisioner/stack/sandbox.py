@@ -103,10 +103,6 @@ def _checked(value: Any) -> Any:
     return value
 
 
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, str | bytes | list | tuple) else len(str(value))
-
-
 def _guarded(function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)  # keeps Jinja's pass_context/pass_environment marker
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -121,7 +117,7 @@ def _join(environment: jinja2.Environment, value: Iterable[Any], d: str = "",
           attribute: str | int | None = None) -> str:
     if attribute is not None:
         value = map(make_attrgetter(environment, attribute), value)
-    parts = [str(item) for item in _loop(value)]
+    parts = [str(item) for item in value]  # a value within MAX_VALUE items
     _checked_size(sum(map(len, parts)) + len(str(d)) * max(len(parts) - 1, 0))
     return str(d).join(parts)
 
