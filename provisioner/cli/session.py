@@ -34,14 +34,15 @@ def provisioner_dir(stack: Stack) -> Path:
 
 
 def _refuse_links(directory: Path) -> None:
-    """A stack folder comes from a pull request, links included: state, locks and the local
-    workspace are never written through a link it put in `.provisioner/` (to a file outside,
-    such as a shell profile). $PROVISIONER_DIR, set by the operator, is trusted."""
+    """A stack folder comes from a pull request, links included: state and locks are never
+    written through a link it put in `.provisioner/` (to a file outside, such as a shell
+    profile). `.provisioner/local` may be a link: its files have fixed names, and stacks that
+    share one local workspace link it. $PROVISIONER_DIR, set by the operator, is trusted."""
     from provisioner.diagnostics import error
     from provisioner.errors import UserError
 
     state = directory / "state"
-    entries = [directory, state, directory / "local", directory / ".gitignore"]
+    entries = [directory, state, directory / ".gitignore"]
     entries += list(state.iterdir()) if state.is_dir() and not state.is_symlink() else []
     linked = [p for p in entries if p.is_symlink()]
     if linked:
