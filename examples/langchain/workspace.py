@@ -16,6 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RAG = Path(os.environ.get("EXAMPLE_STACK") or ROOT / "stacks" / "rag-assistant")
 """The stack to apply; tests point EXAMPLE_STACK at a copy."""
+SQL_AGENT = Path(os.environ.get("EXAMPLE_SQL_STACK") or ROOT / "stacks" / "sql-agent")
+"""The stack with the SQL warehouse and the experiment chains are traced into."""
 TOKEN = "local-example-token"
 DOCUMENTS = [
     {"id": 1, "text": "Databricks is a data intelligence platform built on a lakehouse."},
@@ -37,7 +39,8 @@ def provisioner(*args: str) -> None:
 @contextlib.contextmanager
 def served(stack: Path = RAG) -> Iterator[str]:
     """Apply `stack` offline, then serve its local workspace; yields the workspace URL with
-    DATABRICKS_HOST / DATABRICKS_TOKEN set for the LangChain clients."""
+    DATABRICKS_HOST / DATABRICKS_TOKEN set for the LangChain clients (and, for the RAG stack,
+    the documents its index syncs from)."""
     provisioner("apply", str(stack), "--auto-approve")
     directory = stack / ".provisioner" / "local"
     server = subprocess.Popen(
@@ -48,11 +51,12 @@ def served(stack: Path = RAG) -> Iterator[str]:
         url = _url(server)
         os.environ.update(DATABRICKS_HOST=url, DATABRICKS_TOKEN=TOKEN,
                           MLFLOW_DISABLE_TELEMETRY="true")
-        _seed_documents(url)
+        if stack == RAG:
+            _seed_documents(url)
         yield url
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        server.wait(timeout=60)  # MLflow, when loaded, flushes its queues at exit
 
 
 def _url(server: subprocess.Popen[str]) -> str:
@@ -63,13 +67,17 @@ def _url(server: subprocess.Popen[str]) -> str:
     raise RuntimeError("provisioner local serve did not print its URL")
 
 
-def _seed_documents(url: str) -> None:
-    """The Delta table the index syncs from: a table stand-in of the local workspace."""
+def put_table(url: str, name: str, rows: list[dict]) -> None:
+    """A Delta table of the local workspace (a *table stand-in*): its rows, set directly."""
     request = urllib.request.Request(
-        f"{url}/_local/tables/main.rag.docs", method="PUT",
-        data=json.dumps({"rows": DOCUMENTS}).encode(),
+        f"{url}/_local/tables/{name}", method="PUT", data=json.dumps({"rows": rows}).encode(),
         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
     urllib.request.urlopen(request).read()
+
+
+def _seed_documents(url: str) -> None:
+    """The Delta table the index syncs from."""
+    put_table(url, "main.rag.docs", DOCUMENTS)
     sync = urllib.request.Request(
         f"{url}/api/2.0/vector-search/indexes/main.rag.docs_index/sync", method="POST",
         data=b"{}", headers={"Authorization": f"Bearer {TOKEN}",

@@ -49,22 +49,29 @@ def local() -> None:
               help="Port to listen on  [default: any free port]")
 @_directory_option
 @click.option("--token", help="Accept only this bearer token  [default: accept any]")
-def serve(host: str, port: int, directory: Path | None, token: str | None) -> None:
+@click.option("--tls", is_flag=True,
+              help="Serve HTTPS with a self-signed certificate made in DIR/tls (for clients "
+                   "that speak only HTTPS, such as the SQL connector); prints its path.")
+def serve(host: str, port: int, directory: Path | None, token: str | None, tls: bool) -> None:
     """Serve the local workspace until Ctrl-C, for any Databricks client to use."""
     from provisioner.local import LocalWorkspace
 
     directory = directory or _default_directory()
-    workspace = LocalWorkspace(directory, token=token)
+    workspace = LocalWorkspace(directory, token=token, tls=tls)
     try:
         url = workspace.start(host, port)
     except OSError as e:
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror or e}") from e
+    except RuntimeError as e:  # --tls without a way to make a certificate
+        raise click.ClickException(str(e)) from e
     if token is None and not _is_loopback(host):
         err(f"warning: {url} accepts any token from anyone who can reach {host}; "
             "pass --token to require one")
     out(f"Local workspace serving {directory} at {url}")
     out(f"export DATABRICKS_HOST={shlex.quote(url)}")
     out(f"export DATABRICKS_TOKEN={shlex.quote(token or 'local')}")
+    if workspace.certificate is not None:  # requests, the SDK and MLflow trust it this way
+        out(f"export REQUESTS_CA_BUNDLE={shlex.quote(str(workspace.certificate.resolve()))}")
     out("Press Ctrl-C to stop.")
     try:
         workspace.serve_forever()

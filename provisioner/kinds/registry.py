@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from provisioner.kinds.base import Handler, Requirement
+from provisioner.kinds.experiments import ExperimentHandler
 from provisioner.kinds.registered_models import RegisteredModelHandler
 from provisioner.kinds.serving_endpoints import ServingEndpointHandler
+from provisioner.kinds.sql_warehouses import SqlWarehouseHandler
 from provisioner.kinds.vector_search_endpoints import VectorSearchEndpointHandler
 from provisioner.kinds.vector_search_indexes import VectorSearchIndexHandler
 
@@ -20,6 +22,8 @@ HANDLERS: dict[str, Handler] = {
     "vector_search_endpoints": VectorSearchEndpointHandler(),
     "vector_search_indexes": VectorSearchIndexHandler(),
     "registered_models": RegisteredModelHandler(),
+    "sql_warehouses": SqlWarehouseHandler(),
+    "experiments": ExperimentHandler(),
 }
 
 

@@ -84,6 +84,7 @@ class App:
         self.store = store
         self.faults = faults
         self.log = RequestLog()
+        self.scheme = "http"  # "https" when served with TLS: answers name this server's URL
         self._token = token
 
     def reset(self) -> None:
@@ -111,7 +112,7 @@ class App:
         return response
 
     def _dispatch(self, request: Request, headers: Message) -> Response:
-        base_url = f"http://{headers.get('Host', '127.0.0.1')}"
+        base_url = f"{self.scheme}://{headers.get('Host', '127.0.0.1')}"
         if request.path == WELL_KNOWN:  # probed by the SDK without credentials
             with self.store.read() as tx:
                 workspace_id = services.workspace_id(tx)
@@ -216,9 +217,10 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # the Files API's metadata calls: headers only
+            self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     def _body(self) -> bytes:
         deadline = time.monotonic() + self.timeout

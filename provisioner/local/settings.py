@@ -50,6 +50,7 @@ class Settings(_Frozen):
     vector_search_endpoint_seconds: float = Field(1.0, ge=0)
     vector_search_index_seconds: float = Field(1.0, ge=0)
     index_deletion_seconds: float = Field(1.0, ge=0, description="a deleted index name stays taken")
+    sql_warehouse_start_seconds: float = Field(1.0, ge=0, description="STARTING -> RUNNING")
 
     serving_rate_limit: RateLimit | None = Field(None, description="off unless set")
     fault_rules: tuple[FaultRule, ...] = ()

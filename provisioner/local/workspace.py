@@ -11,6 +11,7 @@ from provisioner.local.faults import Faults
 from provisioner.local.server import App, Server
 from provisioner.local.settings import Settings
 from provisioner.local.store import Store
+from provisioner.local.tls import certificate, server_context
 
 DATABASE = "workspace.db"
 POLL_SECONDS = 0.05  # how soon `stop()` is noticed by the accept loop
@@ -25,8 +26,11 @@ class LocalWorkspace:
     """
 
     def __init__(self, directory: Path, *, token: str | None = None,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, tls: bool = False):
         self.directory = Path(directory)
+        self.tls = tls
+        self.certificate: Path | None = None
+        """With `tls`, the self-signed certificate clients trust as their CA (after start)."""
         settings = settings or Settings()
         store = Store(self.directory / DATABASE, seed=services.seeder(settings.user))
         self._app = App(self.directory, store, Faults(settings), token)
@@ -45,6 +49,11 @@ class LocalWorkspace:
         if self._server is not None:
             raise RuntimeError(f"the local workspace is already serving at {self.url}")
         self._server = Server((host, port), self._app)
+        if self.tls:
+            self.certificate, key = certificate(self.directory, host)
+            self._server.socket = server_context(self.certificate, key).wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False)
+            self._app.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         args=(POLL_SECONDS,),
                                         name=f"local-workspace-{self._server.server_port}")
@@ -56,7 +65,8 @@ class LocalWorkspace:
         if self._server is None:
             raise RuntimeError("the local workspace is not serving")
         host, port = self._server.server_address[:2]
-        return f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}"
 
     def stop(self) -> None:
         """Stop serving and close open connections; the data stays in the folder."""

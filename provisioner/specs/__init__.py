@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from provisioner.specs.base import ResourceSpec
+from provisioner.specs.experiments import ExperimentSpec
 from provisioner.specs.external_models import ExternalModelSpec
 from provisioner.specs.foundation_models import FoundationModelSpec
 from provisioner.specs.registered_models import RegisteredModelSpec
 from provisioner.specs.serving_endpoints import ServingEndpointSpec
+from provisioner.specs.sql_warehouses import SqlWarehouseSpec
 from provisioner.specs.vector_search_endpoints import VectorSearchEndpointSpec
 from provisioner.specs.vector_search_indexes import VectorSearchIndexSpec
 
@@ -19,6 +21,8 @@ SPECS: dict[str, type[ResourceSpec]] = {
         VectorSearchEndpointSpec,
         VectorSearchIndexSpec,
         RegisteredModelSpec,
+        SqlWarehouseSpec,
+        ExperimentSpec,
     )
 }
 

@@ -33,6 +33,17 @@ def state_entry(harness, address: str) -> dict[str, Any]:
     return json.loads(result.out)
 
 
+def fill(value: Any, **names: str) -> Any:
+    """The request with `{name}` and `{id}` filled in wherever a string holds them."""
+    if isinstance(value, str):
+        return value.format(**names)
+    if isinstance(value, dict):
+        return {k: fill(v, **names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, **names) for v in value]
+    return value
+
+
 def test_every_registered_kind_has_a_case():
     assert sorted(p.stem for p in CASES.glob("*.yaml")) == sorted(all_kinds())
 
@@ -74,11 +85,11 @@ def test_resource_lifecycle(harness, kind):
         assert state_entry(harness, address)["id"] != before["id"], "a replace re-creates"
 
     out_of_band = case["out_of_band"]
-    name = state_entry(harness, address)["name"]
+    entry = state_entry(harness, address)
+    name = entry["name"]
+    request = fill(out_of_band["request"], name=name, id=entry["id"])
     with harness.workspace() as (client, _):
-        client.api_client.do(out_of_band["request"]["method"],
-                             out_of_band["request"]["path"].format(name=name),
-                             body=out_of_band["request"]["body"])
+        client.api_client.do(request["method"], request["path"], body=request["body"])
     if out_of_band.get("expect") or out_of_band.get("action"):
         change = harness.changes()[address]
         assert change["action"] == out_of_band.get("action", "update")

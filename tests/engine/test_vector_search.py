@@ -119,7 +119,7 @@ def test_not_found_right_after_create_is_believed_only_after_retrying(tmp_path, 
         assert statuses[:2] == [404, 404] and 200 in statuses
 
 
-@pytest.mark.parametrize("stack", ["embeddings", "external-chat"])
+@pytest.mark.parametrize("stack", ["embeddings", "external-chat", "sql-agent"])
 def test_example_stacks_apply_offline_and_converge(harness, stack):
     from pathlib import Path
 

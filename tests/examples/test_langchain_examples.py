@@ -23,17 +23,26 @@ def stack(tmp_path_factory) -> Path:
     return copy
 
 
+@pytest.fixture(scope="module")
+def sql_stack(tmp_path_factory) -> Path:
+    copy = tmp_path_factory.mktemp("examples") / "sql-agent"
+    shutil.copytree(ROOT / "stacks" / "sql-agent", copy,
+                    ignore=shutil.ignore_patterns(".provisioner"))
+    return copy
+
+
 LANGCHAIN_PYTHON = os.environ.get("LANGCHAIN_PYTHON")
 """An interpreter with examples/langchain/requirements.lock installed (.ci/run makes one)."""
 needs_langchain = pytest.mark.skipif(
     not LANGCHAIN_PYTHON, reason="set LANGCHAIN_PYTHON to a venv with databricks-langchain")
 
 
-def run(example: str, stack: Path, python: str = sys.executable) -> list[str]:
+def run(example: str, stack: Path, python: str = sys.executable, *,
+        variable: str = "EXAMPLE_STACK") -> list[str]:
     cli = f"{sys.executable} -m provisioner"
     result = subprocess.run([python, str(EXAMPLES / example)], capture_output=True,
                             text=True, cwd=EXAMPLES, timeout=600,
-                            env={**os.environ, "EXAMPLE_STACK": str(stack), "PROVISIONER": cli})
+                            env={**os.environ, variable: str(stack), "PROVISIONER": cli})
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()
 
@@ -63,3 +72,19 @@ def test_vector_search_returns_the_nearest_documents(stack):
              if not line.startswith("[NOTICE]")]  # the vector search client's own banner
     assert len(lines) == 2
     assert lines[0].split()[0] == "1"  # "Databricks is a data intelligence platform…"
+
+
+def test_sql_runs_on_the_stacks_warehouse(sql_stack):
+    pytest.importorskip("mlflow")  # the stack's experiment needs the local MLflow tracking
+    lines = run("sql_statements.py", sql_stack, variable="EXAMPLE_SQL_STACK")
+    assert lines[0].startswith("/sql/1.0/warehouses/")
+    assert lines[1] == "['customer', 'total'] [['ann', '15.75'], ['bob', '7.0']]"
+
+
+@needs_langchain
+def test_the_chain_is_traced_into_the_stacks_experiment(sql_stack):
+    lines = run("traced_chain.py", sql_stack, LANGCHAIN_PYTHON, variable="EXAMPLE_SQL_STACK")
+    assert "What does a SQL warehouse do?" in lines[0]  # the pay-per-token endpoint's echo
+    count, state, *spans = lines[-1].split(" ", 2)
+    assert count == "1" and state == "OK"
+    assert "ChatDatabricks" in spans[0] and "StrOutputParser" in spans[0]

@@ -76,6 +76,17 @@ resources:
       direct_access_index_spec:
         schema_json: {id: integer, text: string, vector: "array<float>"}
         embedding_vector_columns: [{name: vector, embedding_dimension: 8}]
+  sql_warehouses:
+    bi:
+      cluster_size: Small
+      auto_stop_mins: 30
+      tags: {custom_tags: {team: bi}}
+      permissions: [{group_name: users, level: CAN_USE}]
+  experiments:
+    traces:
+      name: /Shared/gen-traces
+      tags: {team: search}
+      permissions: [{group_name: users, level: CAN_EDIT}]
 """
 SERVED = ("-t", "served")
 ADOPTER = "stack: adopter\ntargets:\n  served: {}\n"
@@ -101,7 +112,9 @@ def live_names(client) -> set[str]:
                  if not e.name.startswith("databricks-")}
     vector = {e.name for e in client.vector_search_endpoints.list_endpoints()}
     indexes = {i.name for e in vector for i in client.vector_search_indexes.list_indexes(e)}
-    return endpoints | vector | indexes
+    warehouses = {w.name for w in client.warehouses.list()}
+    experiments = {e.name for e in client.experiments.search_experiments()}
+    return endpoints | vector | indexes | warehouses | experiments
 
 
 def test_generate_then_apply_adopts_everything_and_converges(harness, workspace, tmp_path,

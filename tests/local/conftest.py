@@ -24,14 +24,15 @@ FAST = Settings(
     vector_search_endpoint_seconds=0,
     vector_search_index_seconds=0,
     index_deletion_seconds=0,
+    sql_warehouse_start_seconds=0,
     retry_after_seconds=0,
     seed=0,
 )
 
 
 def _connect(url: str, token: str = "x", **config: Any) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=url, token=token, http_timeout_seconds=10,
-                                         retry_timeout_seconds=10, **config))
+    timeouts = {"http_timeout_seconds": 10, "retry_timeout_seconds": 10}
+    return WorkspaceClient(config=Config(host=url, token=token, **{**timeouts, **config}))
 
 
 @pytest.fixture

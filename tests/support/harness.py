@@ -23,7 +23,7 @@ from provisioner.state.document import StateDocument
 
 FAST = {"serving_endpoint_create_seconds": 0.2, "serving_endpoint_update_seconds": 0.2,
         "vector_search_endpoint_seconds": 0.2, "vector_search_index_seconds": 0.2,
-        "index_deletion_seconds": 0.2}
+        "index_deletion_seconds": 0.2, "sql_warehouse_start_seconds": 0.2}
 
 
 @dataclass

@@ -10,10 +10,13 @@ from provisioner.local.protocol import Routes
 from provisioner.local.services import (
     foundation_models,
     invocations,
+    mlflow_tracking,
     model_files,
     permissions,
     secrets,
     serving_endpoints,
+    sql_statements,
+    sql_warehouses,
     uc_models,
     uc_models_catalog,
     vector_data,
@@ -28,6 +31,8 @@ ROUTES = Routes(
     foundation_models.routes,
     invocations.routes,
     serving_endpoints.routes,
+    sql_warehouses.routes,
+    sql_statements.routes,
     vector_search_endpoints.routes,
     vector_search_indexes.routes,
     vector_data.routes,
@@ -37,6 +42,7 @@ ROUTES = Routes(
     uc_models.routes,
     uc_models_catalog.routes,
     model_files.routes,
+    mlflow_tracking.routes,  # last: it forwards every other /mlflow/ path to MLflow
 )
 
 META = "meta"
@@ -68,6 +74,8 @@ def summary(tx: Tx) -> dict[str, list[str]]:
         "foundation_endpoints": [e["name"] for e in endpoints if e["read_only"]],
         "vector_search_endpoints": [e["name"] for e in tx.list(vector_search_endpoints.KIND)],
         "vector_search_indexes": [i["name"] for i in tx.list(vector_search_indexes.KIND)],
+        "sql_warehouses": sorted(w["name"] for w in tx.list(sql_warehouses.KIND)),
+        "experiments": sorted(e["name"] for e in tx.list(mlflow_tracking.EXPERIMENTS)),
         "secret_scopes": [s["name"] for s in tx.list(secrets.SCOPES)],
         "workspace_files": [f["path"] for f in files if f["object_type"] != "DIRECTORY"],
         "registered_models": [m["full_name"] for m in tx.list(MODELS)],

@@ -11,7 +11,12 @@ from functools import partial
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Routes
-from provisioner.local.services import serving_endpoints, vector_search_endpoints
+from provisioner.local.services import (
+    mlflow_tracking,
+    serving_endpoints,
+    sql_warehouses,
+    vector_search_endpoints,
+)
 from provisioner.local.services.common import PERMISSIONS, permissions_key
 from provisioner.local.store import Tx
 
@@ -38,6 +43,18 @@ _OBJECT_TYPES = {
         "CAN_MANAGE": "Can manage the endpoint and its indexes, grant access",
         "CAN_USE": "Can use the endpoint",
         "CAN_CREATE": "Can create indexes on the endpoint",
+    }),
+    "experiments": _ObjectType(mlflow_tracking.EXPERIMENTS, "mlflowExperiment", {
+        "CAN_MANAGE": "Can manage the experiment and grant access",
+        "CAN_EDIT": "Can log runs and edit the experiment",
+        "CAN_READ": "Can read the experiment",
+    }),
+    "warehouses": _ObjectType(sql_warehouses.KIND, "warehouses", {
+        "CAN_MANAGE": "Can manage the warehouse: edit, delete, grant access",
+        "CAN_USE": "Can run queries on the warehouse",
+        "CAN_MONITOR": "Can see the warehouse's queries",
+        "CAN_VIEW": "Can see the warehouse",
+        "IS_OWNER": "Owns the warehouse",
     }),
 }
 
