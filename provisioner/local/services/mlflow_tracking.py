@@ -75,7 +75,11 @@ class _TrackingServer:
             experiment.name = f"{experiment.name} (deleted {experiment_id})"
 
     def call(self, req: Request, body: bytes | None = None) -> Response:
-        """One request through MLflow's handlers; errors keep MLflow's (Databricks') envelope."""
+        """One request through MLflow's handlers; errors keep MLflow's (Databricks') envelope,
+        and what MLflow answers as an HTML page (no such route, a body it cannot parse) gets
+        that envelope too."""
+        if body is None and req.method in ("POST", "PATCH"):
+            req.json()  # a body that is not a JSON object is MALFORMED_REQUEST, as elsewhere
         with _MLFLOW_GLOBALS:  # the handlers read one module-level store
             self.handlers._tracking_store = self.store
             answer = self.app.test_client().open(
@@ -83,9 +87,11 @@ class _TrackingServer:
                     [(k, v) for k, vs in req.query.items() for v in vs]),
                 data=req.body if body is None else body,
                 content_type=req.content_type or "application/json")
-        if answer.status_code == 404 and not answer.is_json:  # no such MLflow route
+        if answer.status_code in (404, 405) and not answer.is_json:  # no such MLflow route
             raise ApiError(404, "ENDPOINT_NOT_FOUND",
                            f"No API found for '{req.method} {req.path}'")
+        if answer.status_code >= 400 and not answer.is_json:
+            raise ApiError(400, "MALFORMED_REQUEST", "Could not parse request object.")
         return Response(raw=answer.get_data(), status=answer.status_code,
                         content_type=answer.content_type or "application/json")
 
