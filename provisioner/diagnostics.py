@@ -57,6 +57,14 @@ class Diagnostic:
             "path": self.path,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Diagnostic:
+        """Back from `to_dict` (a saved plan shows the warnings it was made with)."""
+        span = (Span(data["file"], data["line"] or 1, data["column"] or 1)
+                if data.get("file") else None)
+        return cls(data["summary"], Severity(data["severity"]), data.get("hint"), span,
+                   data.get("path"))
+
 
 def error(summary: str, span: Span | None = None, *, hint: str | None = None,
           path: str | None = None) -> Diagnostic:

@@ -20,7 +20,6 @@ from provisioner.operations import Action
 from provisioner.plan.model import ResourceChange
 from provisioner.plan.planner import Planned
 from provisioner.plan.resolve import is_resolved, resolve
-from provisioner.stack.model import Resource, Stack
 from provisioner.state.model import ResourceState
 from provisioner.state.store import StateStore
 from provisioner.workspace.errors import (
@@ -44,11 +43,10 @@ class Interrupted(Exception):
 
 
 class Applier:
-    def __init__(self, client: WorkspaceClient, stack: Stack, store: StateStore,
+    def __init__(self, client: WorkspaceClient, store: StateStore,
                  planned: Planned, emit: events.Emit, *, timeouts: Mapping[str, float] = {},
                  stop: threading.Event | None = None):
         self.client = client
-        self.stack = stack
         self.store = store
         self.planned = planned
         self._emit = emit
@@ -114,7 +112,7 @@ class Applier:
                 desired = self._desired(address)
                 if change.action is Action.REPLACE:
                     self._delete(handler, change)
-                live = self._converge(handler, address, desired)
+                live = self._converge(handler, address, change, desired)
                 self._record(handler, address, change, desired, live)
         except Interrupted as exc:
             self.emit(events.Failed(address_text, str(change.action), str(exc), "INTERRUPTED"))
@@ -136,17 +134,19 @@ class Applier:
             raise ApiError(f"{address}: a reference could not be resolved", address=str(address))
         return desired
 
-    def _converge(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
+    def _converge(self, handler: Handler, address: Address, change: ResourceChange,
+                  desired: dict[str, Any]) -> Live:
         """Create or update until the live resource matches `desired`, then wait for it."""
         name = desired["name"]
         live = handler.read(self.client, name, desired)
         if live is None:
-            self._create(handler, address, desired)
+            self._create(handler, change, desired)
         else:
-            self._update(handler, address, desired, live)
+            self._update(handler, change, desired, live)
         return self._wait_ready(handler, address, desired)
 
-    def _create(self, handler: Handler, address: Address, desired: dict[str, Any]) -> None:
+    def _create(self, handler: Handler, change: ResourceChange, desired: dict[str, Any]
+                ) -> None:
         """Never a duplicate: an answer lost is checked by name before sending again, and
         "already exists" is an earlier attempt that worked."""
         name = desired["name"]
@@ -160,19 +160,18 @@ class Applier:
         if not answered:  # made by an attempt whose answer was lost: see that it is as desired
             live = handler.read(self.client, name, desired)
             if live is not None:
-                self._update(handler, address, desired, live)
+                self._update(handler, change, desired, live)
 
-    def _update(self, handler: Handler, address: Address, desired: dict[str, Any],
+    def _update(self, handler: Handler, change: ResourceChange, desired: dict[str, Any],
                 live: Live) -> None:
         """Send what differs; after a conflict (an update in flight) or a lost answer, read
         again and send only what still differs."""
-        remembered = self.store.state.resources.get(str(address))
-        resource = self.stack.resources.get(address)
-        ignore = tuple(resource.spec.lifecycle.ignore_changes) if resource else ()
+        address = Address.parse(change.address)
+        remembered = self.store.state.resources.get(change.address)
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             changes = diff(desired, live.document,
                            remembered.last_applied if remembered else None, handler.rules,
-                           ignore)
+                           change.ignore_changes)
             if not changes:
                 return
             try:
@@ -236,19 +235,19 @@ class Applier:
 
     def _record(self, handler: Handler, address: Address, change: ResourceChange,
                 desired: dict[str, Any], live: Live) -> None:
-        entry = applied(self.stack.resources[address], live, desired, handler,
-                        change.depends_on)
+        entry = applied(handler, live, desired, change.depends_on,
+                        prevent_destroy=change.prevent_destroy)
         with self._outputs_lock:
             self.outputs[address] = dict(entry.outputs)
         self.store.record(str(address), entry)
 
 
-def applied(resource: Resource, live: Live, desired: dict[str, Any], handler: Handler,
-            depends_on: tuple[str, ...]) -> ResourceState:
+def applied(handler: Handler, live: Live, desired: dict[str, Any],
+            depends_on: tuple[str, ...], *, prevent_destroy: bool) -> ResourceState:
     """What the state records once `desired` is live: the name and id, the outputs references
     read, and `desired` as last-applied (sensitive values hashed)."""
     return ResourceState(
-        kind=resource.address.kind, name=live.name, id=live.id,
+        kind=handler.kind, name=live.name, id=live.id,
         last_applied=sensitive.hash_sensitive(desired, handler.rules),
         outputs={**live.outputs, "name": live.name}, depends_on=depends_on,
-        prevent_destroy=resource.spec.lifecycle.prevent_destroy)
+        prevent_destroy=prevent_destroy)

@@ -165,21 +165,25 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
 
 
 def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> None:
-    """Apply exactly a reviewed plan; refuse if the workspace, state or stack moved since."""
-    from provisioner.cli.saved_plans import check_unchanged, read_plan
+    """Apply exactly a reviewed plan, from any folder; refuse if the workspace or state moved
+    since. --var supplies only what the plan holds by hash (see `saved_plans`)."""
+    from provisioner.cli.saved_plans import instructions, planned_stack, read_plan
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan, record_settled
+    from provisioner.cli.workflow import record_settled
 
     saved = read_plan(plan_file)
-    stack = load_stack(saved.stack_path, target or saved.target, cli_vars, var_files)
-    with open_session(stack, parallelism=run.parallelism) as session, \
+    if target and target != saved.target:
+        raise click.UsageError(f"{plan_file} is a plan for target '{saved.target}', "
+                               f"not '{target}'")
+    if run.only:
+        raise click.UsageError("--only does not apply to a saved plan: plan with --only")
+    with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
             session.store.locked("apply", run.lock_timeout):
-        result = make_plan(session, parallelism=run.parallelism,
-                           destroy=saved.operation == "destroy")
-        check_unchanged(saved, result.planned.plan, plan_file)
+        result = instructions(session, saved, plan_file, parallelism=run.parallelism,
+                              cli_vars=cli_vars, var_files=var_files)
         if saved.operation != "destroy":
             record_settled(session, result)
-        if not result.planned.plan.has_changes:
+        if not saved.has_changes:
             out("No changes. The workspace matches the stack.")
             return
         _execute(session, result, run)
@@ -208,6 +212,21 @@ def _execute(session, result, run: RunOptions) -> None:
         f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:
         raise click.exceptions.Exit(1)
+
+
+@click.command()
+@click.argument("plan_file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(("text", "json", "markdown")),
+              default="text", help="markdown: a pull-request comment.")
+def show(plan_file, fmt) -> None:
+    """Render a saved plan as `plan` printed it, without the stack or the workspace."""
+    from provisioner.cli.saved_plans import read_plan
+    from provisioner.render.plan_text import origin
+
+    document = read_plan(plan_file).to_document()
+    if fmt == "text":
+        out(origin(document))
+    print_plan(document, fmt, artifact=Path(plan_file).name)
 
 
 @click.command("force-unlock")

@@ -129,7 +129,9 @@ def _import(session, resource, name: str) -> None:
     if live is None:
         _refuse(f"the workspace has no {resource.address.kind} named '{name}'")
     depends_on = tuple(sorted({str(d.address) for d in resource.dependencies}))
-    session.store.record(address, applied(resource, live, desired, handler, depends_on))
+    session.store.record(address, applied(
+        handler, live, desired, depends_on,
+        prevent_destroy=resource.spec.lifecycle.prevent_destroy))
 
 
 def _declared(stack, text: str):

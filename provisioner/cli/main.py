@@ -8,7 +8,7 @@ import sys
 import click
 
 from provisioner import __version__
-from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan
+from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan, show
 from provisioner.cli.gitops_commands import drift, generate, import_
 from provisioner.cli.local import local
 from provisioner.cli.output import err
@@ -26,7 +26,7 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-for command in (validate, plan, apply, destroy, drift, refresh, import_, generate, state,
+for command in (validate, plan, show, apply, destroy, drift, refresh, import_, generate, state,
                 force_unlock, graph, schema, local, reference_docs):
     cli.add_command(command)
 

@@ -1,12 +1,31 @@
-"""Saved plans: read one back and refuse it when anything it was made from has moved."""
+"""Saved plans: read one back, refuse it when the state or workspace it was made from has
+moved, and turn it into exactly the instructions it holds (never planned again).
+
+A saved plan holds its desired documents with sensitive values hashed; the plaintext comes
+from the stack's folder (or --var and the environment) at apply time, and only where it
+hashes to what was planned: a stack edited since changes nothing the plan applies.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from provisioner.addresses import Address, format_field_path
 from provisioner.diagnostics import error
 from provisioner.errors import UserError
 from provisioner.plan.model import FORMAT_VERSION, Plan
+
+if TYPE_CHECKING:
+    from provisioner.cli.session import PlannedStack, Session
+    from provisioner.cli.workflow import PlanResult
+    from provisioner.plan.planner import Subject
+    from provisioner.stack.model import Stack
+    from provisioner.state.model import State
+
+REMAKE = "make one with: provisioner plan --out plan.json"
 
 
 def read_plan(path: str) -> Plan:
@@ -16,18 +35,17 @@ def read_plan(path: str) -> Plan:
 
     from provisioner.plan.document import PlanDocument
 
-    remake = "make one with: provisioner plan --out plan.json"
     try:
         with open(path) as handle:
             text = handle.read()
     except OSError as exc:
         raise UserError([error(f"cannot read the saved plan {path}: {exc.strerror or exc}",
-                               hint=remake)]) from None
+                               hint=REMAKE)]) from None
     try:
         document = json.loads(text)
         version = document["format_version"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise UserError([error(f"{path} is not a saved plan ({exc})", hint=remake)]) from None
+        raise UserError([error(f"{path} is not a saved plan ({exc})", hint=REMAKE)]) from None
     if version != FORMAT_VERSION:
         raise UserError([error(f"{path} has plan format {version!r}; this provisioner applies "
                                f"format {FORMAT_VERSION}",
@@ -39,27 +57,115 @@ def read_plan(path: str) -> Plan:
         problem = exc.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "the document"
         raise UserError([error(f"{path} is a damaged plan: {where}: {problem['msg']}",
-                               hint=remake)]) from None
+                               hint=REMAKE)]) from None
+    for field, named in (("stack", "name"), ("stack_path", "path"), ("target", "target")):
+        if document[field] != document["origin"][named]:
+            raise UserError([error(
+                f"{path} is a damaged plan: it names {field} '{document[field]}', but was "
+                f"made from {field} '{document['origin'][named]}'", hint=REMAKE)])
     return Plan.from_document(document)
 
 
-def check_unchanged(saved: Plan, current: Plan, path: str) -> None:
-    """The plan applies only to the state, workspace and stack it was made from."""
+def planned_stack(saved: Plan) -> PlannedStack:
+    """The workspace and state the plan was made against, from the plan alone."""
+    from provisioner.cli.session import PlannedStack
+    from provisioner.stack.model import Target
+    from provisioner.stack.targets import WorkspaceDecl
+
+    origin = saved.origin
+    workspace = WorkspaceDecl(**origin.workspace) if origin.workspace else None
+    return PlannedStack(origin.name, Path(origin.path), Target(origin.target, workspace,
+                                                               origin.state))
+
+
+def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
+                 cli_vars: Sequence[str] = (), var_files: Sequence[str] = ()) -> PlanResult:
+    """The saved plan as apply runs it, once the state and every resource it read are as
+    they were when it was made."""
+    from provisioner.cli.workflow import PlanResult
+    from provisioner.plan.planner import Planned, fingerprint, reading
+
+    state = session.store.load()
     moved = []
-    if saved.stack != current.stack:
-        moved.append(f"it is a plan for stack '{saved.stack}', not '{current.stack}'")
-    if (saved.lineage, saved.serial) != (current.lineage, current.serial):
-        moved.append(f"the state changed (serial {saved.serial} → {current.serial})")
-    now = {c.address: c for c in current.changes}
-    for change in saved.changes:
-        fresh = now.pop(change.address, None)
-        if fresh is None:
-            moved.append(f"{change.address} is no longer planned")
-        elif fresh.fingerprint != change.fingerprint:
-            moved.append(f"{change.address} changed in the workspace")
-        elif fresh.desired_hash != change.desired_hash or fresh.action != change.action:
-            moved.append(f"{change.address} is now planned differently (the stack changed)")
-    moved += [f"{address} is newly planned" for address in sorted(now)]
+    if (saved.lineage, saved.serial) != (state.lineage, state.serial):
+        moved.append(f"the state changed (serial {saved.serial} → {state.serial})")
+    else:
+        subjects = list(_subjects(saved, state))
+        with reading(session.client, subjects, parallelism) as live:
+            moved += [f"{s.address} changed in the workspace" for s in subjects
+                      if fingerprint(live[s.address]) != _planned(saved, s.address).fingerprint]
     if moved:
         raise UserError([error(f"the saved plan {path} is stale: " + "; ".join(moved),
                                hint="make a new plan and review it")])
+    desired = _with_plaintext(saved, cli_vars, var_files)
+    return PlanResult(Planned(saved, desired), saved.diagnostics)
+
+
+def _planned(saved: Plan, address: Address):
+    return next(c for c in saved.changes if c.address == str(address))
+
+
+def _subjects(saved: Plan, state: State) -> Iterator[Subject]:
+    """What the plan read, read again the same way (see `planner.subjects`)."""
+    from provisioner.placeholders import UNKNOWN
+    from provisioner.plan.planner import Subject
+    from provisioner.plan.resolve import resolve
+
+    for change in saved.changes:
+        address = Address.parse(change.address)
+        remembered = state.resources.get(change.address)
+        if change.desired is None:
+            if remembered is not None:
+                yield Subject(address, remembered.name)
+            continue
+        desired = resolve(change.desired, {})
+        name = remembered.name if remembered else desired.get("name")
+        if isinstance(name, str) and name != UNKNOWN:
+            fields = frozenset(desired) | frozenset(remembered.last_applied if remembered
+                                                    else ())
+            yield Subject(address, name, desired, fields, expected=remembered is not None)
+
+
+def _with_plaintext(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]
+                    ) -> dict[Address, dict[str, Any]]:
+    """The plan's desired documents, each hashed sensitive value replaced by its plaintext
+    from the stack's folder, which must hash to what was planned."""
+    from provisioner.diff import sensitive
+    from provisioner.kinds.registry import handler_for
+
+    planned = {Address.parse(c.address): c.desired for c in saved.changes
+               if c.desired is not None}
+    fresh, problem = _stack_documents(saved, cli_vars, var_files) if planned else ({}, None)
+    desired, missing = {}, []
+    for address, document in planned.items():
+        rules = handler_for(address.kind).rules
+        desired[address], paths = sensitive.restore(document, fresh.get(address), rules)
+        missing += [f"{address}.{format_field_path(p)}" for p in paths]
+    if missing:
+        why = (f"the stack at {saved.origin.path} does not load ({problem})" if problem
+               else f"the stack at {saved.origin.path} now says otherwise")
+        raise UserError([error(
+            f"the saved plan holds sensitive values only by hash, and {why}: "
+            + ", ".join(missing),
+            hint="restore the stack's folder as it was planned, or pass the variables it "
+                 "holds by hash with --var NAME=VALUE (or PROVISIONER_VAR_NAME)")])
+    return desired
+
+
+def _stack_documents(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]
+                     ) -> tuple[dict[Address, dict[str, Any]], str | None]:
+    """The stack's desired documents now, loaded with the plan's variables (hashed ones come
+    from --var or the environment); a stack that no longer loads gives none, and why."""
+    from provisioner.diff.sensitive import is_hash
+    from provisioner.plan.planner import desired_documents
+    from provisioner.stack.loader import Options, load
+
+    origin = saved.origin
+    variables = {k: v for k, v in origin.variables.items() if not is_hash(v)}
+    try:
+        stack: Stack = load(origin.path, Options(target=origin.target, cli_vars=cli_vars,
+                                                 var_files=var_files,
+                                                 saved_variables=variables))
+    except UserError as exc:
+        return {}, "; ".join(d.summary for d in exc.diagnostics[:3])
+    return desired_documents(stack), None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.stack.model import Stack
+from provisioner.stack.model import Stack, Target
 from provisioner.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -20,7 +20,17 @@ LOCAL_SETTINGS_ENV = "PROVISIONER_LOCAL_SETTINGS"
 GITIGNORE = "# Written by provisioner: state, locks and the local workspace.\n*\n"
 
 
-def provisioner_dir(stack: Stack) -> Path:
+@dataclass(frozen=True)
+class PlannedStack:
+    """The stack a saved plan names: its name, folder and target, which open the same
+    workspace and state as when it was planned, from any folder; no resources."""
+
+    name: str
+    root: Path
+    target: Target
+
+
+def provisioner_dir(stack: Stack | PlannedStack) -> Path:
     """`.provisioner/` beside stack.yaml, or $PROVISIONER_DIR; it ignores itself in git."""
     configured = os.environ.get("PROVISIONER_DIR")
     directory = Path(configured or stack.root / ".provisioner")
@@ -53,7 +63,7 @@ def _refuse_links(directory: Path) -> None:
 
 @dataclass
 class Session:
-    stack: Stack
+    stack: Stack | PlannedStack
     client: WorkspaceClient
     store: StateStore
     local: Any = None  # the LocalWorkspace serving the `local` target, when it is one
@@ -73,7 +83,7 @@ class Session:
         self.close()
 
 
-def open_session(stack: Stack, *, parallelism: int) -> Session:
+def open_session(stack: Stack | PlannedStack, *, parallelism: int) -> Session:
     from provisioner.workspace.client import WorkspaceAuth, connect
 
     directory = provisioner_dir(stack)
@@ -125,7 +135,7 @@ def _local_settings() -> Any:
                                     '{"latency_ms": 50} (see docs/local-workspace.md)')]) from None
 
 
-def _backend(stack: Stack, directory: Path, client: WorkspaceClient):
+def _backend(stack: Stack | PlannedStack, directory: Path, client: WorkspaceClient):
     from provisioner.stack.targets import STATE_WORKSPACE_PREFIX
     from provisioner.state.local import LocalBackend
 

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from provisioner.addresses import Address, SecretReference
 from provisioner.apply import events
@@ -24,7 +25,6 @@ IN_FLIGHT = 256
 class PlanResult:
     planned: Planned
     diagnostics: tuple[Diagnostic, ...]
-    placeholder_secrets: tuple[SecretReference, ...] = ()
 
 
 def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
@@ -32,20 +32,23 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     """Read live state, diff, preflight. Raises UserError when preflight or rules fail."""
     from provisioner.kinds.registry import exists
     from provisioner.plan import preflight
-    from provisioner.plan.planner import build_plan, reading, subjects
+    from provisioner.plan.planner import build_plan, desired_documents, reading, subjects
     from provisioner.workspace import secret_lookups
 
     stack, client = session.stack, session.client
     wanted = _only(stack, only)
     state = session.store.load()
+    documents = desired_documents(stack)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
     lookups = preflight.Lookups(
         missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
         exists=lambda requirement: exists(client, requirement))
     with ThreadPoolExecutor(max_workers=PREFLIGHT_WORKERS) as early:
         if not destroy:
-            lookups = preflight.asked_early(stack, lookups, early)
-        with reading(client, subjects(stack, state), parallelism) as live:
-            planned = build_plan(stack, state, live, destroy=destroy, only=wanted)
+            lookups = preflight.asked_early(stack, documents, lookups, early)
+        with reading(client, subjects(stack, state, documents), parallelism) as live:
+            planned = build_plan(stack, state, live, documents, created=created,
+                                 destroy=destroy, only=wanted)
         diagnostics = list(planned.plan.diagnostics)
         placeholders: list[SecretReference] = []
         if not destroy:
@@ -54,9 +57,10 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
             diagnostics += found
     if has_errors(diagnostics):
         raise UserError(diagnostics)
-    planned = dataclasses.replace(
-        planned, plan=dataclasses.replace(planned.plan, diagnostics=tuple(diagnostics)))
-    return PlanResult(planned, tuple(diagnostics), tuple(placeholders))
+    planned = dataclasses.replace(planned, plan=dataclasses.replace(
+        planned.plan, diagnostics=tuple(diagnostics),
+        placeholder_secrets=tuple(f"{s.scope}/{s.key}" for s in placeholders)))
+    return PlanResult(planned, tuple(diagnostics))
 
 
 def _only(stack, only: Iterable[str]) -> list[Address]:
@@ -87,10 +91,12 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
     from provisioner.plan.preflight import placeholders_note
     from provisioner.workspace import secret_lookups
 
-    if result.placeholder_secrets:
-        secret_lookups.create_placeholders(session.client, list(result.placeholder_secrets))
-        emit(events.Note(placeholders_note(list(result.placeholder_secrets))))
-    applier = Applier(session.client, session.stack, session.store, result.planned, emit,
+    placeholders = [SecretReference(*text.split("/", 1))
+                    for text in result.planned.plan.placeholder_secrets]
+    if placeholders:
+        secret_lookups.create_placeholders(session.client, placeholders)
+        emit(events.Note(placeholders_note(placeholders)))
+    applier = Applier(session.client, session.store, result.planned, emit,
                       timeouts=timeouts, stop=interrupts.STOP)
     # More resources in flight than requests: most of an apply is readiness waits, which hold
     # no connection, and the client's pool already caps concurrent requests at `parallelism`.
@@ -110,19 +116,18 @@ def record_settled(session: Session, result: PlanResult) -> None:
 
     state = session.store.state
     outputs = {Address.parse(a): dict(r.outputs) for a, r in state.resources.items()}
-    settled = {c.address: c for c in result.planned.plan.changes if c.action is Action.NO_OP}
-    for address, resource in session.stack.resources.items():
-        remembered = state.resources.get(str(address))
-        if remembered is None:
+    for change in result.planned.plan.changes:
+        remembered = state.resources.get(change.address)
+        if remembered is None or change.desired is None:
             continue
-        updated = dataclasses.replace(
-            remembered, prevent_destroy=resource.spec.lifecycle.prevent_destroy)
-        change = settled.get(str(address))
-        if change and sensitive.hash_value(remembered.last_applied) != change.desired_hash:
+        address = Address.parse(change.address)
+        updated = dataclasses.replace(remembered, prevent_destroy=change.prevent_destroy)
+        if (change.action is Action.NO_OP
+                and sensitive.hash_value(remembered.last_applied) != change.desired_hash):
             applied = sensitive.hash_sensitive(
                 resolve(result.planned.desired[address], outputs), handler_for(address.kind).rules)
             if sensitive.hash_value(applied) == change.desired_hash:  # resolved as planned
                 updated = dataclasses.replace(updated, last_applied=applied,
                                               depends_on=change.depends_on)
         if updated != remembered:
-            session.store.record(str(address), updated)
+            session.store.record(change.address, updated)

@@ -28,9 +28,14 @@ _HASHED = re.compile(r"sha256:[0-9a-f]{64}")
 
 def hash_value(value: Any) -> str:
     """`sha256:<hex>`; a value already hashed is returned as is, so re-hashing state is safe."""
-    if isinstance(value, str) and _HASHED.fullmatch(value):
+    if is_hash(value):
         return value
     return HASH_PREFIX + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def is_hash(value: Any) -> bool:
+    """True for a value `hash_value` made."""
+    return isinstance(value, str) and _HASHED.fullmatch(value) is not None
 
 
 def is_sensitive_path(path: FieldPath, rules: Rules, value: Any = None) -> bool:
@@ -47,6 +52,33 @@ def hash_sensitive(value: Any, rules: Rules, at: FieldPath = ()) -> Any:
 def mask(value: Any, rules: Rules, at: FieldPath = ()) -> Any:
     """`value` (found at path `at`) with each sensitive value replaced by `(sensitive)`."""
     return _replace(value, rules, at, lambda _: MASK)
+
+
+def plaintexts(value: Any, rules: Rules, at: FieldPath = ()) -> list[str]:
+    """The sensitive values in `value`, as text: what must never be written in the clear."""
+    found: list[str] = []
+    _replace(value, rules, at, lambda v: found.append(v if isinstance(v, str) else
+                                                      canonical_json(v)))
+    return found
+
+
+def restore(hashed: Any, plain: Any, rules: Rules, at: FieldPath = ()
+            ) -> tuple[Any, list[FieldPath]]:
+    """`hashed` with each hashed sensitive value taken from `plain` where `plain` holds that
+    same value; returns the result and the paths where `plain` does not (so it cannot say)."""
+    if is_hash(hashed) and is_sensitive_path(at, rules):
+        if plain is not None and hash_value(plain) == hashed:
+            return plain, []
+        return hashed, [at]
+    if isinstance(hashed, dict):
+        pairs = {k: restore(v, plain.get(k) if isinstance(plain, dict) else None, rules,
+                            (*at, k)) for k, v in hashed.items()}
+        return {k: v for k, (v, _) in pairs.items()}, [p for _, ps in pairs.values() for p in ps]
+    if isinstance(hashed, list):
+        pairs = [restore(v, plain[i] if isinstance(plain, list) and i < len(plain) else None,
+                         rules, (*at, i)) for i, v in enumerate(hashed)]
+        return [v for v, _ in pairs], [p for _, ps in pairs for p in ps]
+    return hashed, []
 
 
 def _replace(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:

@@ -49,6 +49,27 @@ class ResourceChangeDocument(_Document):
     notes: list[str] = Field(description="Impact notes for reviewers.")
     drift: list[FieldChangeDocument] = Field(
         description="Fields whose live value moved from the last-applied one.")
+    desired: dict[str, Any] | None = Field(
+        description="What apply makes live: the desired document as planned, `${...}` "
+        "references unresolved, sensitive values as `sha256:` hashes; null for a delete.")
+    ignore_changes: list[str] = Field(
+        description="The resource's `lifecycle.ignore_changes`, which apply honours too.")
+    prevent_destroy: bool = Field(description="The resource's `lifecycle.prevent_destroy`.")
+
+
+class StackOriginDocument(_Document):
+    """Which stack and target the plan was made from: apply opens them from any folder."""
+
+    name: str
+    path: str = Field(description="The stack folder, absolute.")
+    digest: str = Field(description="`sha256:` hash of what the stack's files said.")
+    target: str
+    workspace: dict[str, str | None] | None = Field(
+        description="The target's `workspace:` (profile, host, auth_type), if it has one.")
+    state: str = Field(description="The target's state backend: `local` or `workspace:/path`.")
+    variables: dict[str, Any] = Field(
+        description="The variable values planned with; one that feeds a sensitive value is "
+        "held as its `sha256:` hash, and applying takes it from --var or the environment.")
 
 
 class StateRef(_Document):
@@ -69,15 +90,19 @@ class DiagnosticDocument(_Document):
 class PlanDocument(_Document):
     """A plan as `plan --format json` prints it and `plan --out` saves it."""
 
-    format_version: Literal[1]
+    format_version: Literal[2]
     stack: str
-    stack_path: str
+    stack_path: str = Field(description="The stack folder, absolute.")
     target: str
+    origin: StackOriginDocument
     operation: Literal["apply", "destroy"]
     state: StateRef
     created: str
     summary: dict[ActionName, int]
     resource_changes: list[ResourceChangeDocument]
+    placeholder_secrets: list[str] = Field(
+        description="`scope/key` of secrets the embedded local workspace lacks: apply "
+        "creates them with placeholder values.")
     diagnostics: list[DiagnosticDocument]
 
 

@@ -1,19 +1,21 @@
 """The frozen plan: every resource's action, field changes and reasons; a saved plan's document.
 
-Renderers read only `Plan.to_document()`; apply reads the actions and the recorded
-fingerprints. Values here are display-safe: sensitive ones are already masked.
+Renderers read only `Plan.to_document()`; apply reads the actions, the planned desired
+documents and the recorded fingerprints. A saved plan is self-contained: it names its stack
+by absolute path and digest, carries the variables, target and desired documents, and applies
+without the stack's help except for plaintext it holds only by hash. Values here are
+display-safe: sensitive ones are masked (for display) or hashed (in desired documents).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 from provisioner.diagnostics import Diagnostic
 from provisioner.operations import Action
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,11 @@ class ResourceChange:
     depends_on: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     drift: tuple[FieldDiff, ...] = ()
+    desired: dict[str, Any] | None = None
+    """What apply makes live: the desired document as planned, `${...}` references unresolved
+    (apply resolves them as it goes), sensitive values hashed. None for a delete."""
+    ignore_changes: tuple[str, ...] = ()
+    prevent_destroy: bool = False
 
     @property
     def replace_fields(self) -> tuple[str, ...]:
@@ -68,6 +75,8 @@ class ResourceChange:
             "fingerprint": self.fingerprint, "desired_hash": self.desired_hash,
             "location": self.location, "depends_on": list(self.depends_on),
             "notes": list(self.notes), "drift": [f.to_dict() for f in self.drift],
+            "desired": self.desired, "ignore_changes": list(self.ignore_changes),
+            "prevent_destroy": self.prevent_destroy,
         }
 
     @classmethod
@@ -82,21 +91,61 @@ class ResourceChange:
             location=data.get("location"), depends_on=tuple(data.get("depends_on", [])),
             notes=tuple(data.get("notes", [])),
             drift=tuple(FieldDiff.from_dict(f) for f in data.get("drift", [])),
+            desired=data.get("desired"), ignore_changes=tuple(data.get("ignore_changes", [])),
+            prevent_destroy=bool(data.get("prevent_destroy")),
         )
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
-    stack: str
-    stack_path: str
+class StackOrigin:
+    """Which stack and target a plan was made from, absolutely: enough to open the same
+    workspace and state from any folder."""
+
+    name: str
+    path: str
+    """The stack folder, absolute."""
+    digest: str
+    """Hash of what the stack's files said when planned."""
     target: str
+    workspace: dict[str, Any] | None
+    """The target's `workspace:` (profile, host, auth_type); None for the environment's or
+    the embedded local workspace."""
+    state: str
+    """The target's state backend (`local` or `workspace:/path`)."""
+    variables: dict[str, Any]
+    """The values planned with; one feeding a sensitive value is held by its hash."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "digest": self.digest,
+                "target": self.target, "workspace": self.workspace, "state": self.state,
+                "variables": self.variables}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StackOrigin:
+        return cls(data["name"], data["path"], data["digest"], data["target"],
+                   data.get("workspace"), data["state"], dict(data.get("variables") or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    origin: StackOrigin
     lineage: str
     serial: int
     changes: tuple[ResourceChange, ...]
     operation: str = "apply"
     diagnostics: tuple[Diagnostic, ...] = ()
-    created: str = field(
-        default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created: str = ""
+    """When it was made (ISO 8601): an input, so planning stays pure."""
+    placeholder_secrets: tuple[str, ...] = ()
+    """`scope/key` of secrets the local workspace lacks: apply creates placeholder values."""
+
+    @property
+    def stack(self) -> str:
+        return self.origin.name
+
+    @property
+    def target(self) -> str:
+        return self.origin.target
 
     @property
     def has_changes(self) -> bool:
@@ -111,20 +160,24 @@ class Plan:
     def to_document(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
-            "stack": self.stack, "stack_path": self.stack_path, "target": self.target,
+            "stack": self.origin.name, "stack_path": self.origin.path,
+            "target": self.origin.target, "origin": self.origin.to_dict(),
             "operation": self.operation,
             "state": {"lineage": self.lineage, "serial": self.serial},
             "created": self.created,
             "summary": self.counts(),
             "resource_changes": [c.to_dict() for c in self.changes],
+            "placeholder_secrets": list(self.placeholder_secrets),
             "diagnostics": [d.to_dict() for d in self.diagnostics],
         }
 
     @classmethod
     def from_document(cls, data: dict[str, Any]) -> Plan:
         return cls(
-            stack=data["stack"], stack_path=data["stack_path"], target=data["target"],
+            origin=StackOrigin.from_dict(data["origin"]),
             lineage=data["state"]["lineage"], serial=int(data["state"]["serial"]),
             changes=tuple(ResourceChange.from_dict(c) for c in data["resource_changes"]),
             operation=data.get("operation", "apply"), created=data.get("created", ""),
+            diagnostics=tuple(Diagnostic.from_dict(d) for d in data.get("diagnostics", [])),
+            placeholder_secrets=tuple(data.get("placeholder_secrets", [])),
         )

@@ -20,7 +20,7 @@ from provisioner.kinds.base import Live
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action, Reason
 from provisioner.placeholders import UNKNOWN
-from provisioner.plan.model import FieldDiff, Plan, ResourceChange
+from provisioner.plan.model import FieldDiff, Plan, ResourceChange, StackOrigin
 from provisioner.plan.resolve import resolve
 from provisioner.stack.model import Resource, Stack
 from provisioner.state.model import ResourceState, State
@@ -43,7 +43,15 @@ class Subject:
     list call tells which exist, and those that do not are not read."""
 
 
-def subjects(stack: Stack, state: State) -> list[Subject]:
+def desired_documents(stack: Stack) -> dict[Address, dict[str, Any]]:
+    """Each resource's desired document (references unresolved), computed once per plan,
+    before anything is read: reading, preflight and diffing all take these."""
+    return {address: handler_for(address.kind).desired(resource.spec, stack.root)
+            for address, resource in stack.resources.items()}
+
+
+def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, Any]]
+             ) -> list[Subject]:
     """What to read: a resource the state knows is read by the name it has in the workspace
     (so a rename is planned as a replace of it, never as a second resource); any other by the
     name the stack gives it (so a lost state adopts by name). The plan compares the fields
@@ -51,7 +59,7 @@ def subjects(stack: Stack, state: State) -> list[Subject]:
     found = {}
     for address, resource in stack.resources.items():
         remembered = state.resources.get(str(address))
-        desired = resolve(handler_for(address.kind).desired(resource.spec, stack.root), {})
+        desired = resolve(documents[address], {})
         fields = frozenset(desired) | frozenset(remembered.last_applied if remembered else ())
         found[address] = Subject(
             address, remembered.name if remembered else _static_name(resource), desired,
@@ -144,13 +152,16 @@ def build_plan(
     stack: Stack,
     state: State,
     live: Mapping[Address, Live | None],
+    documents: Mapping[Address, dict[str, Any]],
     *,
+    created: str = "",
     destroy: bool = False,
     only: Iterable[Address] = (),
 ) -> Planned:
-    """Diff every resource. Pure: the same inputs always give the same plan."""
+    """Diff every resource. Pure: the same inputs (the desired `documents` from
+    `desired_documents`, the time `created`) always give the same plan."""
     selected = _closure(stack, set(only)) if only else None
-    builder = _Builder(stack, state, live)
+    builder = _Builder(stack, state, live, documents)
     if not destroy:
         for address in _order(stack):
             if selected is None or address in selected:
@@ -162,9 +173,32 @@ def build_plan(
             builder.orphan(address, remembered, destroy)
     builder.containment()
     changes = tuple(sorted(builder.changes, key=lambda c: c.address))
-    plan = Plan(stack.name, str(stack.root), stack.target.name, state.lineage, state.serial,
-                changes, "destroy" if destroy else "apply", tuple(builder.diagnostics))
+    plan = Plan(origin(stack, documents), state.lineage, state.serial, changes,
+                "destroy" if destroy else "apply", tuple(builder.diagnostics), created)
     return Planned(plan, builder.desired)
+
+
+def origin(stack: Stack, documents: Mapping[Address, dict[str, Any]]) -> StackOrigin:
+    """The stack and target, absolutely, with the variables planned with: a variable whose
+    value makes up any sensitive value is held only by its hash."""
+    secrets = [text for address, document in documents.items()
+               for text in sensitive.plaintexts(document, handler_for(address.kind).rules)]
+    variables = {name: sensitive.hash_value(value) if _feeds(value, secrets) else value
+                 for name, value in sorted(stack.variables.items())}
+    workspace = stack.target.workspace
+    return StackOrigin(stack.name, str(stack.root.resolve()), stack.digest, stack.target.name,
+                       workspace.model_dump() if workspace else None, stack.target.state,
+                       variables)
+
+
+def _feeds(value: Any, secrets: list[str]) -> bool:
+    """Whether any text in `value` appears inside a sensitive value."""
+    if isinstance(value, dict):
+        return any(_feeds(v, secrets) for v in value.values())
+    if isinstance(value, list):
+        return any(_feeds(v, secrets) for v in value)
+    text = value if isinstance(value, str) else str(value)
+    return bool(text) and any(text in secret for secret in secrets)
 
 
 def _order(stack: Stack) -> list[Address]:
@@ -188,8 +222,10 @@ def _closure(stack: Stack, roots: set[Address]) -> set[Address]:
 
 
 class _Builder:
-    def __init__(self, stack: Stack, state: State, live: Mapping[Address, Live | None]):
+    def __init__(self, stack: Stack, state: State, live: Mapping[Address, Live | None],
+                 documents: Mapping[Address, dict[str, Any]]):
         self.stack = stack
+        self.documents = documents
         self.state = state
         self.live = live
         self.outputs: dict[Address, dict[str, Any]] = {
@@ -201,7 +237,7 @@ class _Builder:
     def resource(self, resource: Resource) -> None:
         address = resource.address
         handler = handler_for(address.kind)
-        raw = handler.desired(resource.spec, self.stack.root)
+        raw = self.documents[address]
         desired = resolve(raw, self.outputs)
         live = self.live.get(address)
         remembered = self.state.resources.get(str(address))
@@ -213,7 +249,10 @@ class _Builder:
                       after=sensitive.mask(desired, handler.rules),
                       desired_hash=sensitive.hash_value(
                           sensitive.hash_sensitive(desired, handler.rules)),
-                      location=location, depends_on=depends)
+                      location=location, depends_on=depends,
+                      desired=sensitive.hash_sensitive(raw, handler.rules),
+                      ignore_changes=ignore,
+                      prevent_destroy=resource.spec.lifecycle.prevent_destroy)
         if live is None:
             reason = Reason.GONE_FROM_WORKSPACE if remembered else Reason.NEW_RESOURCE
             self.changes.append(ResourceChange(action=Action.CREATE, reason=str(reason), **common))
@@ -302,6 +341,7 @@ class _Builder:
         resource = self.stack.resources.get(address)
         prevent = (resource.spec.lifecycle.prevent_destroy if resource
                    else remembered.prevent_destroy)
+        self.changes[-1] = dataclasses.replace(self.changes[-1], prevent_destroy=prevent)
         self._protect(prevent, address, "delete")
 
     def _protect(self, prevent: bool, address: Address, verb: str) -> None:

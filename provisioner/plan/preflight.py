@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
@@ -58,14 +58,14 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
     return diagnostics, (missing if create_missing_secrets else [])
 
 
-def asked_early(stack: Stack, lookups: Lookups, pool: Executor) -> Lookups:
+def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], lookups: Lookups,
+                pool: Executor) -> Lookups:
     """`lookups` whose questions about this stack are already being asked in `pool`: the plan
     starts them before it reads, and `check` waits for answers that came in meanwhile
     instead of asking one round trip after another once the plan is built."""
     wanted = list(stack.secret_references)
     secrets = pool.submit(lookups.missing_secrets, wanted)
-    desired = ((address, handler_for(address.kind).desired(resource.spec, stack.root))
-               for address, resource in stack.resources.items())
+    desired = documents.items()
     provided = {(handler_for(a.kind).provides, resolve(r.name, {}))
                 for a, r in stack.resources.items()}
     asked: dict[tuple, Future[bool]] = {}

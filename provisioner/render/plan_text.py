@@ -28,6 +28,22 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def origin(document: dict[str, Any]) -> str:
+    """Where a saved plan came from, for `provisioner show`: stack, target, variables."""
+    made = document["origin"]
+    variables = ", ".join(f"{name}={_variable(value)}"
+                          for name, value in made["variables"].items()) or "none"
+    return (f"Saved plan of stack {made['name']} (target {made['target']}), made "
+            f"{document['created']}\n  stack: {made['path']} ({made['digest']})\n"
+            f"  variables: {variables}\n")
+
+
+def _variable(value: Any) -> str:
+    """A variable held by hash (it feeds a sensitive value) shows as `(sensitive)`."""
+    hashed = isinstance(value, str) and value.startswith("sha256:") and len(value) == 71
+    return "(sensitive)" if hashed else _show(value)
+
+
 def diagnostic(found: dict[str, Any]) -> str:
     """`file:line:col: severity: summary`, from a document's diagnostic."""
     where = (f"{visible(found['file'])}:{found['line']}:{found['column']}: "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,6 +47,9 @@ class Options:
     target: str | None = None
     cli_vars: Sequence[str] = ()
     var_files: Sequence[str] = ()
+    saved_variables: Mapping[str, Any] = field(default_factory=dict)
+    """Values a saved plan was made with (applying it supplies the plaintext it holds only by
+    hash); above the environment, below --var-file and --var."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -129,6 +134,12 @@ def _fields(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
         yield from _fields(child, here)
 
 
+def _digest(documents: list[Document]) -> str:
+    """What the stack's files say, as one hash: a saved plan names the stack it came from."""
+    text = json.dumps([d.value for d in documents], sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def _display(path: Path) -> str:
     """Relative to the working directory when below it (as editors and CI link it)."""
     try:
@@ -182,6 +193,7 @@ class _Loader:
             variables=values,
             resources=dict(sorted(resources.items())),
             secret_references=self._secrets(raws, resources),
+            digest=_digest(documents),
         )
 
     def _read(self, path: Path, *, required: bool = True) -> Document | None:
@@ -351,6 +363,8 @@ class _Loader:
             for k, v in target.variables.items()
         ]
         assignments += variables.from_environment(self.options.environ)
+        assignments += [variables.Assignment(k, v, "the saved plan")
+                        for k, v in self.options.saved_variables.items()]
         for var_file in self.options.var_files:
             assignments += self._var_file(var_file)
         for text in self.options.cli_vars:

@@ -65,6 +65,8 @@ class Stack:
     variables: dict[str, Any]
     resources: dict[Address, Resource]
     secret_references: dict[SecretReference, tuple[Span, ...]]
+    digest: str = ""
+    """Hash of what the stack's files say (see `loader._digest`)."""
 
     def counts_by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from support.chaos import STACK
 
+from provisioner.plan.model import FORMAT_VERSION
+
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Path:
@@ -26,7 +28,7 @@ def stack(tmp_path_factory) -> Path:
     document = json.loads(text)
     variants = {
         "truncated.json": text[: len(text) // 2],
-        "newer.json": json.dumps({**document, "format_version": 2}),
+        "newer.json": json.dumps({**document, "format_version": FORMAT_VERSION + 1}),
         "other-stack.json": json.dumps({**document, "stack": "billing"}),
         "damaged.json": json.dumps({**document, "resource_changes": {"a": 1}}),
         "not-a-plan.json": json.dumps(["just", "a", "list"]),
@@ -56,9 +58,11 @@ CASES = {
     "missing --var-file": (("plan", ".", "--var-file", "vars.yaml"), {},
                            ["cannot read 'vars.yaml'"]),
     "plan of another stack": (("apply", "../other-stack.json"), {},
-                              ["is stale", "it is a plan for stack 'billing', not 'chaos'"]),
+                              ["damaged plan: it names stack 'billing', but was made from "
+                               "stack 'chaos'"]),
     "plan of a newer format": (("apply", "../newer.json"), {},
-                               ["has plan format 2; this provisioner applies format 1"]),
+                               [f"has plan format {FORMAT_VERSION + 1}; this provisioner "
+                                f"applies format {FORMAT_VERSION}"]),
     "truncated plan": (("apply", "../truncated.json"), {},
                        ["../truncated.json is not a saved plan"]),
     "damaged plan": (("apply", "../damaged.json"), {},
