@@ -21,15 +21,16 @@ def test_import_linter_contracts_hold():
     assert "Contracts: " in result.stdout and " broken" in result.stdout
 
 
-@pytest.mark.parametrize("document", ["stack", "plan", "state", "drift"])
+@pytest.mark.parametrize("document", ["stack", "plan", "state", "drift", "events"])
 def test_committed_schemas_are_fresh(document):
+    from provisioner.apply.event_document import events_schema
     from provisioner.plan.document import plan_schema
     from provisioner.plan.drift_document import drift_schema
     from provisioner.stack.schema import stack_schema
     from provisioner.state.document import state_schema
 
     generate = {"stack": stack_schema, "plan": plan_schema, "state": state_schema,
-                "drift": drift_schema}[document]
+                "drift": drift_schema, "events": events_schema}[document]
     committed = json.loads((ROOT / "schemas" / f"{document}.schema.json").read_text())
     assert committed == generate(), (
         f"schemas/{document}.schema.json is stale: regenerate it with\n"

@@ -54,6 +54,8 @@ class Applier:
         self._stop = stop or threading.Event()
         """Set when the run is asked to stop (Ctrl-C): workers notice it at their waits."""
         self._abandoned = False
+        self._emit_lock = threading.Lock()
+        """Workers emit at once: listeners (views, the JSON stream) get one event at a time."""
         self.changes = {c.address: c for c in planned.plan.changes if c.action is not Action.NO_OP}
         self._outputs_lock = threading.Lock()
         self.outputs: dict[Address, dict[str, Any]] = {
@@ -67,12 +69,14 @@ class Applier:
                            on_skip=self._skipped, on_interrupt=self._interrupt,
                            stop=self._stop)
         except KeyboardInterrupt:
-            self._abandoned = True  # workers still running report nothing more
+            with self._emit_lock:
+                self._abandoned = True  # workers still running report nothing more
             raise
 
     def emit(self, event: events.Event) -> None:
-        if not self._abandoned:
-            self._emit(event)
+        with self._emit_lock:
+            if not self._abandoned:
+                self._emit(event)
 
     def _interrupt(self) -> None:
         self._stop.set()

@@ -26,6 +26,8 @@ class RunOptions:
     lock_timeout: float = 0.0
     timeouts: tuple[tuple[str, float], ...] = ()
     auto_approve: bool = False
+    fmt: str = "text"
+    """How apply reports: `text` (a live view or plain lines), `json` (event lines)."""
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
@@ -66,17 +68,22 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Seconds to wait for a lock held by another run.")
     @functools.wraps(command)
     def wrapper(*args: Any, parallelism: int, only: tuple[str, ...], lock_timeout: float,
-                timeouts: tuple = (), auto_approve: bool = False, **kwargs: Any) -> Any:
-        run = RunOptions(parallelism, only, lock_timeout, timeouts, auto_approve)
+                timeouts: tuple = (), auto_approve: bool = False, apply_format: str = "text",
+                **kwargs: Any) -> Any:
+        run = RunOptions(parallelism, only, lock_timeout, timeouts, auto_approve, apply_format)
         return command(*args, run=run, **kwargs)
 
     return wrapper
 
 
 def apply_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--auto-approve and --timeout, for the commands that change the workspace."""
+    """--auto-approve, --timeout and --format, for the commands that change the workspace."""
 
     @click.option("--auto-approve", is_flag=True, help="Apply without asking (for CI).")
+    @click.option("--format", "apply_format", type=click.Choice(("text", "json")),
+                  default="text",
+                  help="json: one event per line on stdout (schemas/events.schema.json); "
+                       "needs --auto-approve or a saved plan.")
     @click.option("--timeout", "timeouts", multiple=True, metavar="KIND=SECONDS",
                   callback=_timeout,
                   help="Readiness timeout for a kind, e.g. vector_search_indexes=7200 "
@@ -147,6 +154,9 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
     from provisioner.cli.workflow import make_plan, record_settled
 
+    if not run.auto_approve and run.fmt == "json":
+        raise click.UsageError("--format json needs --auto-approve (or a saved plan): there "
+                               "is no one to confirm with")
     if not run.auto_approve and not sys.stdin.isatty():
         raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
                                "without confirmation")
@@ -154,10 +164,11 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
             session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
                            only=run.only)
-        print_plan(result.planned.plan.to_document(), "text")
+        if run.fmt == "text":
+            print_plan(result.planned.plan.to_document(), "text")
         if not destroy:
             record_settled(session, result)
-        if not result.planned.plan.has_changes:
+        if not result.planned.plan.has_changes and run.fmt == "text":
             return
         if not run.auto_approve and not click.confirm("Apply these changes?", err=True):
             raise click.exceptions.Abort()
@@ -183,13 +194,14 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
                               cli_vars=cli_vars, var_files=var_files)
         if saved.operation != "destroy":
             record_settled(session, result)
-        if not saved.has_changes:
+        if not saved.has_changes and run.fmt == "text":
             out("No changes. The workspace matches the stack.")
             return
         _execute(session, result, run)
 
 
 def _execute(session, result, run: RunOptions) -> None:
+    """Apply, reporting events as `run.fmt` says; exit 1 when anything failed."""
     from provisioner.apply.events import Summary
     from provisioner.cli.workflow import apply_plan
     from provisioner.render.progress import LiveProgress, PlainProgress
@@ -197,7 +209,9 @@ def _execute(session, result, run: RunOptions) -> None:
     summary = Summary()
     timeouts = dict(run.timeouts)
     try:
-        if sys.stderr.isatty():
+        if run.fmt == "json":
+            failures = _execute_json(session, result, run, summary)
+        elif sys.stderr.isatty():
             with LiveProgress() as view:
                 failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
                                       parallelism=run.parallelism, timeouts=timeouts)
@@ -206,12 +220,31 @@ def _execute(session, result, run: RunOptions) -> None:
             failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
                                   parallelism=run.parallelism, timeouts=timeouts)
     except KeyboardInterrupt:
-        out(f"Apply interrupted: {summary.finished} done; run apply again to finish.")
+        if run.fmt == "text":
+            out(f"Apply interrupted: {summary.finished} done; run apply again to finish.")
         raise
-    out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
-        f"{summary.failed} failed, {summary.skipped} skipped.")
+    if run.fmt == "text":
+        out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
+            f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:
         raise click.exceptions.Exit(1)
+
+
+def _execute_json(session, result, run: RunOptions, summary) -> dict[str, BaseException]:
+    """The event stream on stdout: the plan line, every event, the summary line (also after
+    an interrupt, so a reader always learns how it ended)."""
+    from provisioner.cli.workflow import apply_plan
+    from provisioner.render.events_json import JsonEvents
+
+    stream = JsonEvents(out)
+    stream.plan(result.planned.plan.to_document())
+    try:
+        if not result.planned.plan.has_changes:
+            return {}
+        return apply_plan(session, result, lambda e: (summary(e), stream(e)),
+                          parallelism=run.parallelism, timeouts=dict(run.timeouts))
+    finally:
+        stream.summary(summary)
 
 
 @click.command()

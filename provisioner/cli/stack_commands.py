@@ -55,17 +55,19 @@ def graph(path: str, target: str | None, cli_vars: tuple[str, ...], var_files: t
 
 
 @click.command()
-@click.argument("document", type=click.Choice(["stack", "plan", "state", "drift"]),
+@click.argument("document", type=click.Choice(["stack", "plan", "state", "drift", "events"]),
                 default="stack")
 def schema(document: str) -> None:
-    """Print the JSON Schema of a stack file, a plan, state or drift document."""
+    """Print the JSON Schema of a stack file, a plan, state or drift document, or a line of
+    `apply --format json`."""
     import json
 
+    from provisioner.apply.event_document import events_schema
     from provisioner.plan.document import plan_schema
     from provisioner.plan.drift_document import drift_schema
     from provisioner.stack.schema import stack_schema
     from provisioner.state.document import state_schema
 
     schemas = {"stack": stack_schema, "plan": plan_schema, "state": state_schema,
-               "drift": drift_schema}
+               "drift": drift_schema, "events": events_schema}
     out(json.dumps(schemas[document](), indent=2))
