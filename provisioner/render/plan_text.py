@@ -31,11 +31,11 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
 def origin(document: dict[str, Any]) -> str:
     """Where a saved plan came from, for `provisioner show`: stack, target, variables."""
     made = document["origin"]
-    variables = ", ".join(f"{name}={_variable(value)}"
+    variables = ", ".join(f"{visible(name)}={_variable(value)}"
                           for name, value in made["variables"].items()) or "none"
-    return (f"Saved plan of stack {made['name']} (target {made['target']}), made "
-            f"{document['created']}\n  stack: {made['path']} ({made['digest']})\n"
-            f"  variables: {variables}\n")
+    return (f"Saved plan of stack {visible(made['name'])} (target {visible(made['target'])}), "
+            f"made {visible(document['created'])}\n  stack: {visible(made['path'])} "
+            f"({visible(made['digest'])})\n  variables: {variables}\n")
 
 
 def _variable(value: Any) -> str:
