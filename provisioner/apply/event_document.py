@@ -35,7 +35,7 @@ class PlanLine(_Line):
 
     type: Literal["plan"]
     format_version: Literal[1] = Field(description="Version of this stream's format.")
-    operation: Literal["apply", "destroy"]
+    operation: Literal["apply", "destroy", "refresh-only"]
     summary: dict[ActionName, int] = Field(description="Resources per action.")
     changes: list[PlannedChange] = Field(description="Every resource that changes.")
 

@@ -95,6 +95,12 @@ def apply_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+REFRESH_ONLY = click.option(
+    "--refresh-only", is_flag=True,
+    help="Only record in the state what changed outside the stack (fields moved, resources "
+         "gone); change nothing in the workspace.")
+
+
 @click.command()
 @stack_options
 @engine_options
@@ -108,17 +114,21 @@ def apply_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--destroy", is_flag=True, help="Plan the destruction of every resource.")
+@REFRESH_ONLY
 def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, artifact_name,
-         detailed_exitcode, destroy) -> None:
+         detailed_exitcode, destroy, refresh_only) -> None:
     """Show, field by field, what apply would change."""
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan
+    from provisioner.cli.workflow import make_plan, make_refresh
 
+    if refresh_only and (destroy or run.only):
+        raise click.UsageError("--refresh-only takes neither --destroy nor --only")
     with errors_as(fmt, "provisioner plan"):
         stack = load_stack(path, target, cli_vars, var_files)
         with open_session(stack, parallelism=run.parallelism) as session:
-            result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
-                               only=run.only)
+            result = (make_refresh(session, parallelism=run.parallelism)[0] if refresh_only
+                      else make_plan(session, parallelism=run.parallelism, destroy=destroy,
+                                     only=run.only))
     document = result.planned.plan.to_document()
     artifact = artifact_name or (Path(out_file).name if out_file else "plan.json")
     print_plan(document, fmt, artifact=artifact)
@@ -133,10 +143,16 @@ def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, arti
 @stack_options
 @engine_options
 @apply_options
-def apply(path, target, cli_vars, var_files, run: RunOptions) -> None:
+@REFRESH_ONLY
+def apply(path, target, cli_vars, var_files, run: RunOptions, refresh_only) -> None:
     """Make the workspace match the stack (PATH), or apply a saved plan (PLANFILE)."""
     if Path(path).suffix == ".json" and not Path(path).is_dir():
+        if refresh_only:
+            raise click.UsageError("a saved plan applies as it was planned: plan it with "
+                                   "--refresh-only instead")
         _apply_saved(path, target, cli_vars, var_files, run)
+    elif refresh_only:
+        _refresh(load_stack(path, target, cli_vars, var_files), run)
     else:
         _run(load_stack(path, target, cli_vars, var_files), run, destroy=False)
 
@@ -154,12 +170,7 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
     from provisioner.cli.workflow import make_plan, record_settled
 
-    if not run.auto_approve and run.fmt == "json":
-        raise click.UsageError("--format json needs --auto-approve (or a saved plan): there "
-                               "is no one to confirm with")
-    if not run.auto_approve and not sys.stdin.isatty():
-        raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
-                               "without confirmation")
+    _confirmable(run)
     with open_session(stack, parallelism=run.parallelism) as session, \
             session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
@@ -175,6 +186,16 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
         _execute(session, result, run)
 
 
+def _confirmable(run: RunOptions) -> None:
+    """Refuse to run where nobody can confirm, unless told not to ask."""
+    if not run.auto_approve and run.fmt == "json":
+        raise click.UsageError("--format json needs --auto-approve (or a saved plan): there "
+                               "is no one to confirm with")
+    if not run.auto_approve and not sys.stdin.isatty():
+        raise click.UsageError("no terminal to confirm on: pass --auto-approve to apply "
+                               "without confirmation")
+
+
 def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> None:
     """Apply exactly a reviewed plan, from any folder; refuse if the workspace or state moved
     since. --var supplies only what the plan holds by hash (see `saved_plans`)."""
@@ -188,6 +209,9 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
                                f"not '{target}'")
     if run.only:
         raise click.UsageError("--only does not apply to a saved plan: plan with --only")
+    if saved.operation == "refresh-only":
+        _refresh_saved(saved, plan_file, run)
+        return
     with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
             session.store.locked("apply", run.lock_timeout):
         result = instructions(session, saved, plan_file, parallelism=run.parallelism,
@@ -198,6 +222,55 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
             out("No changes. The workspace matches the stack.")
             return
         _execute(session, result, run)
+
+
+def _refresh(stack, run: RunOptions) -> None:
+    """apply --refresh-only: plan the refresh, confirm, record it in the state."""
+    from provisioner.cli.session import open_session
+    from provisioner.cli.workflow import make_refresh
+
+    _confirmable(run)
+    with open_session(stack, parallelism=run.parallelism) as session, \
+            session.store.locked("refresh", run.lock_timeout):
+        result, live = make_refresh(session, parallelism=run.parallelism)
+        if run.fmt == "text":
+            print_plan(result.planned.plan.to_document(), "text")
+            if not result.planned.plan.has_changes:
+                return
+        if not run.auto_approve and not click.confirm("Record these in the state?", err=True):
+            raise click.exceptions.Abort()
+        _record_refresh(session, result, live, run)
+
+
+def _refresh_saved(saved, plan_file, run: RunOptions) -> None:
+    from provisioner.cli.saved_plans import planned_stack, read_again
+    from provisioner.cli.session import open_session
+
+    with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
+            session.store.locked("refresh", run.lock_timeout):
+        live = read_again(session, saved, plan_file, parallelism=run.parallelism)
+        from provisioner.cli.workflow import PlanResult
+        from provisioner.plan.planner import Planned
+
+        _record_refresh(session, PlanResult(Planned(saved, {}), ()), live, run)
+
+
+def _record_refresh(session, result, live, run: RunOptions) -> None:
+    """Record, and say so: a line of text, or the JSON stream's plan, notes and summary."""
+    from provisioner.apply import events
+    from provisioner.cli.workflow import record_refresh
+    from provisioner.render.events_json import JsonEvents
+
+    recorded = record_refresh(session, result, live)
+    message = (f"Refresh complete: {recorded} recorded in the state; the workspace is "
+               "unchanged.")
+    if run.fmt == "text":
+        out(message)
+        return
+    stream = JsonEvents(out)
+    stream.plan(result.planned.plan.to_document())
+    stream(events.Note(message))
+    stream.summary(events.Summary(finished=recorded))
 
 
 def _execute(session, result, run: RunOptions) -> None:

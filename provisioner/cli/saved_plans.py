@@ -21,6 +21,7 @@ from provisioner.plan.model import FORMAT_VERSION, Plan
 if TYPE_CHECKING:
     from provisioner.cli.session import PlannedStack, Session
     from provisioner.cli.workflow import PlanResult
+    from provisioner.kinds.base import Live
     from provisioner.plan.planner import Subject
     from provisioner.stack.model import Stack
     from provisioner.state.model import State
@@ -83,22 +84,31 @@ def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
     """The saved plan as apply runs it, once the state and every resource it read are as
     they were when it was made."""
     from provisioner.cli.workflow import PlanResult
-    from provisioner.plan.planner import Planned, fingerprint, reading
+    from provisioner.plan.planner import Planned
+
+    read_again(session, saved, path, parallelism=parallelism)
+    desired = _with_plaintext(saved, cli_vars, var_files)
+    return PlanResult(Planned(saved, desired), saved.diagnostics)
+
+
+def read_again(session: Session, saved: Plan, path: str, *, parallelism: int
+               ) -> dict[Address, Live | None]:
+    """Every resource the plan read, read again the same way; refused (stale) unless the
+    state and each of them are as they were when it was planned."""
+    from provisioner.plan.planner import fingerprint, read_live
 
     state = session.store.load()
-    moved = []
     if (saved.lineage, saved.serial) != (state.lineage, state.serial):
-        moved.append(f"the state changed (serial {saved.serial} → {state.serial})")
+        moved = [f"the state changed (serial {saved.serial} → {state.serial})"]
+        live = {}
     else:
-        subjects = list(_subjects(saved, state))
-        with reading(session.client, subjects, parallelism) as live:
-            moved += [f"{s.address} changed in the workspace" for s in subjects
-                      if fingerprint(live[s.address]) != _planned(saved, s.address).fingerprint]
+        live = read_live(session.client, _subjects(saved, state), parallelism)
+        moved = [f"{address} changed in the workspace" for address, found in live.items()
+                 if fingerprint(found) != _planned(saved, address).fingerprint]
     if moved:
         raise UserError([error(f"the saved plan {path} is stale: " + "; ".join(moved),
                                hint="make a new plan and review it")])
-    desired = _with_plaintext(saved, cli_vars, var_files)
-    return PlanResult(Planned(saved, desired), saved.diagnostics)
+    return live
 
 
 def _planned(saved: Plan, address: Address):
@@ -106,11 +116,17 @@ def _planned(saved: Plan, address: Address):
 
 
 def _subjects(saved: Plan, state: State) -> Iterator[Subject]:
-    """What the plan read, read again the same way (see `planner.subjects`)."""
+    """What the plan read, read again the same way (see `planner.subjects` and
+    `refresh.refresh_subjects`)."""
     from provisioner.placeholders import UNKNOWN
     from provisioner.plan.planner import Subject
+    from provisioner.plan.refresh import OPERATION, refresh_subjects
     from provisioner.plan.resolve import resolve
 
+    if saved.operation == OPERATION:
+        planned = {c.address for c in saved.changes}
+        yield from (s for s in refresh_subjects(state) if str(s.address) in planned)
+        return
     for change in saved.changes:
         address = Address.parse(change.address)
         remembered = state.resources.get(change.address)

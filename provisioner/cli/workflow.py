@@ -131,3 +131,37 @@ def record_settled(session: Session, result: PlanResult) -> None:
                                               depends_on=change.depends_on)
         if updated != remembered:
             session.store.record(change.address, updated)
+
+
+def make_refresh(session: Session, *, parallelism: int) -> tuple[PlanResult, dict]:
+    """A refresh-only plan and the live reads it was made from (which `record_refresh`
+    records)."""
+    from provisioner.plan.planner import desired_documents, origin, read_live
+    from provisioner.plan.refresh import build_refresh, refresh_subjects
+
+    stack = session.stack
+    state = session.store.load()
+    live = read_live(session.client, refresh_subjects(state), parallelism)
+    ignore = {a: tuple(r.spec.lifecycle.ignore_changes) for a, r in stack.resources.items()}
+    plan = build_refresh(origin(stack, desired_documents(stack)), state, live, ignore,
+                         created=datetime.now(UTC).isoformat(timespec="seconds"))
+    return PlanResult(Planned(plan, {}), ()), live
+
+
+def record_refresh(session: Session, result: PlanResult, live: dict) -> int:
+    """Record what the refresh-only plan found: live values of fields moved outside, gone
+    resources forgotten. Returns how many entries changed; the workspace is not touched."""
+    from provisioner.plan.refresh import refreshed
+
+    state = session.store.state
+    recorded = 0
+    for change in result.planned.plan.changes:
+        remembered = state.resources.get(change.address)
+        if remembered is None:
+            continue
+        entry = refreshed(remembered, live.get(Address.parse(change.address)),
+                          change.ignore_changes)
+        if entry != remembered:
+            session.store.record(change.address, entry)
+            recorded += 1
+    return recorded

@@ -202,6 +202,13 @@ class KeyedList(Rule):
         return ",".join(present), ",".join(_key_text(item[k]) for k in present)
 
 
+def matches_segment(item: Any, segment: tuple[str, str]) -> bool:
+    """Whether a list item is the one a `(key field, key value)` segment names."""
+    fields, values = segment
+    return isinstance(item, Mapping) and all(item.get(k) is not None for k in fields.split(",")) \
+        and ",".join(_key_text(item[k]) for k in fields.split(",")) == values
+
+
 def _key_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 

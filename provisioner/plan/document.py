@@ -95,7 +95,9 @@ class PlanDocument(_Document):
     stack_path: str = Field(description="The stack folder, absolute.")
     target: str
     origin: StackOriginDocument
-    operation: Literal["apply", "destroy"]
+    operation: Literal["apply", "destroy", "refresh-only"] = Field(
+        description="`refresh-only`: every action is no-op; applying records in the state "
+        "what each resource's `drift` says moved outside, and forgets resources gone.")
     state: StateRef
     created: str
     summary: dict[ActionName, int]

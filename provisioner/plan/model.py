@@ -149,6 +149,10 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
+        """Whether applying it changes anything: the workspace, or (refresh-only) the state,
+        where a resource moved outside or gone (no live read: no `before`) is recorded."""
+        if self.operation == "refresh-only":
+            return any(c.drift or c.before is None for c in self.changes)
         return any(c.action is not Action.NO_OP for c in self.changes)
 
     def counts(self) -> dict[str, int]:

@@ -18,6 +18,8 @@ VERBS = {"create": "created", "update": "updated in place", "replace": "replaced
 
 
 def render(document: dict[str, Any], *, color: bool = False) -> str:
+    if document.get("operation") == "refresh-only":
+        return _refresh(document)
     lines: list[str] = []
     changes = [c for c in document["resource_changes"] if c["action"] != "no-op"]
     for change in changes:
@@ -82,6 +84,29 @@ def _change(change: dict[str, Any], color: bool) -> list[str]:
                      f"{tail}")
     lines += [f"    note: {visible(note)}" for note in change.get("notes", [])]
     return lines
+
+
+def _refresh(document: dict[str, Any]) -> str:
+    """A refresh-only plan: what moved outside the stack, which the state would record."""
+    lines: list[str] = []
+    moved = gone = 0
+    for change in document["resource_changes"]:
+        if change["change"]["before"] is None:
+            gone += 1
+            lines += [f"- {change['address']} is gone from the workspace; the state forgets "
+                      "it", ""]
+        elif change["drift"]:
+            moved += 1
+            lines.append(f"~ {change['address']} changed outside the stack; the state "
+                         "records:")
+            lines += [f"    {visible(f['path'])}: {_transition(f['before'], f['after'])}"
+                      for f in change["drift"]]
+            lines.append("")
+    lines += [diagnostic(d) for d in document.get("diagnostics", [])]
+    lines.append(f"Refresh only: {moved} changed outside, {gone} gone; applying records "
+                 "them in the state and changes nothing in the workspace." if moved or gone
+                 else "No changes. The state matches the workspace.")
+    return "\n".join(lines)
 
 
 _COLORS = {"create": "32", "update": "33", "replace": "35", "delete": "31", "adopt": "36"}
