@@ -175,14 +175,16 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
             session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
                            only=run.only)
+        changes = result.planned.plan.has_changes
         if run.fmt == "text":
             print_plan(result.planned.plan.to_document(), "text")
+        if changes and not run.auto_approve and not click.confirm("Apply these changes?",
+                                                                  err=True):
+            raise click.exceptions.Abort()  # nothing was written before this answer
         if not destroy:
             record_settled(session, result)
-        if not result.planned.plan.has_changes and run.fmt == "text":
+        if not changes and run.fmt == "text":
             return
-        if not run.auto_approve and not click.confirm("Apply these changes?", err=True):
-            raise click.exceptions.Abort()
         _execute(session, result, run)
 
 

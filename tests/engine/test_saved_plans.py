@@ -146,3 +146,4 @@ def test_show_renders_a_saved_plan_in_every_format(harness, tmp_path, monkeypatc
     assert "plan.json" in markdown.out or "1 to add" in markdown.out
     missing = harness.cli("show", "nowhere.json")
     assert missing.code == 1 and "cannot read the saved plan" in missing.err
+
