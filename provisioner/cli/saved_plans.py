@@ -1,9 +1,11 @@
 """Saved plans: read one back, refuse it when the state or workspace it was made from has
-moved, and turn it into exactly the instructions it holds (never planned again).
+moved, and turn it into exactly the instructions it holds.
 
-A saved plan holds its desired documents with sensitive values hashed; the plaintext comes
-from the stack's folder (or --var and the environment) at apply time, and only where it
-hashes to what was planned: a stack edited since changes nothing the plan applies.
+Apply executes the plan's own documents. The stack the plan names (its absolute folder,
+loaded with the plan's variables) must still give exactly this plan: a plan file is an
+artifact of a pull request's run, and must not make the merge job do anything the reviewed
+stack does not say (docs/security.md); a stack edited since refuses the plan rather than
+changing what it applies. The stack also supplies the plaintext the plan holds only by hash.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from provisioner.addresses import Address, format_field_path
+from provisioner.addresses import Address
 from provisioner.diagnostics import error
 from provisioner.errors import UserError
 from provisioner.plan.model import FORMAT_VERSION, Plan
@@ -81,14 +83,51 @@ def planned_stack(saved: Plan) -> PlannedStack:
 
 def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
                  cli_vars: Sequence[str] = (), var_files: Sequence[str] = ()) -> PlanResult:
-    """The saved plan as apply runs it, once the state and every resource it read are as
-    they were when it was made."""
+    """The saved plan as apply runs it: its documents (plaintext restored), once the state
+    and every resource it read are as they were and the stack it names gives it still."""
     from provisioner.cli.workflow import PlanResult
-    from provisioner.plan.planner import Planned
+    from provisioner.plan.planner import Planned, build_plan, desired_documents
 
-    read_again(session, saved, path, parallelism=parallelism)
-    desired = _with_plaintext(saved, cli_vars, var_files)
+    live = read_again(session, saved, path, parallelism=parallelism)
+    stack = _named_stack(saved, cli_vars, var_files)
+    documents = desired_documents(stack)
+    again = build_plan(stack, session.store.state, live, documents,
+                       destroy=saved.operation == "destroy").plan
+    now = {c.address: c for c in again.changes}
+    differ = [c.address for c in saved.changes
+              if c.address not in now or (now[c.address].action, now[c.address].desired)
+              != (c.action, c.desired)]
+    if differ:
+        raise UserError([error(
+            f"the saved plan {path} is not what the stack at {saved.origin.path} gives now: "
+            f"{', '.join(differ)} planned otherwise (the stack or its variables changed since)",
+            hint="make a new plan and review it")])
+    # Equal hashed documents: the stack's are the plaintext of exactly what was planned.
+    desired = {Address.parse(c.address): documents[Address.parse(c.address)]
+               for c in saved.changes if c.desired is not None}
     return PlanResult(Planned(saved, desired), saved.diagnostics)
+
+
+def _named_stack(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]) -> Stack:
+    """The stack the plan was made from, loaded with the plan's variables; those it holds
+    only by hash come from --var or the environment."""
+    from provisioner.diff.sensitive import is_hash
+    from provisioner.stack.loader import Options, load
+
+    origin = saved.origin
+    variables = {k: v for k, v in origin.variables.items() if not is_hash(v)}
+    held = sorted(k for k, v in origin.variables.items() if is_hash(v))
+    try:
+        return load(origin.path, Options(target=origin.target, cli_vars=cli_vars,
+                                         var_files=var_files, saved_variables=variables))
+    except UserError as exc:
+        hint = (f"the plan holds {', '.join(held)} only by hash (it makes up a sensitive "
+                "value): pass it with --var NAME=VALUE or PROVISIONER_VAR_NAME" if held
+                else "restore the stack's folder as it was planned, or make a new plan")
+        raise UserError([error(f"the stack the saved plan was made from, at {origin.path}, "
+                               "does not load: "
+                               + "; ".join(d.format() for d in exc.diagnostics[:3]),
+                               hint=hint)]) from None
 
 
 def read_again(session: Session, saved: Plan, path: str, *, parallelism: int
@@ -140,48 +179,3 @@ def _subjects(saved: Plan, state: State) -> Iterator[Subject]:
             fields = frozenset(desired) | frozenset(remembered.last_applied if remembered
                                                     else ())
             yield Subject(address, name, desired, fields, expected=remembered is not None)
-
-
-def _with_plaintext(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]
-                    ) -> dict[Address, dict[str, Any]]:
-    """The plan's desired documents, each hashed sensitive value replaced by its plaintext
-    from the stack's folder, which must hash to what was planned."""
-    from provisioner.diff import sensitive
-    from provisioner.kinds.registry import handler_for
-
-    planned = {Address.parse(c.address): c.desired for c in saved.changes
-               if c.desired is not None}
-    fresh, problem = _stack_documents(saved, cli_vars, var_files) if planned else ({}, None)
-    desired, missing = {}, []
-    for address, document in planned.items():
-        rules = handler_for(address.kind).rules
-        desired[address], paths = sensitive.restore(document, fresh.get(address), rules)
-        missing += [f"{address}.{format_field_path(p)}" for p in paths]
-    if missing:
-        why = (f"the stack at {saved.origin.path} does not load ({problem})" if problem
-               else f"the stack at {saved.origin.path} now says otherwise")
-        raise UserError([error(
-            f"the saved plan holds sensitive values only by hash, and {why}: "
-            + ", ".join(missing),
-            hint="restore the stack's folder as it was planned, or pass the variables it "
-                 "holds by hash with --var NAME=VALUE (or PROVISIONER_VAR_NAME)")])
-    return desired
-
-
-def _stack_documents(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]
-                     ) -> tuple[dict[Address, dict[str, Any]], str | None]:
-    """The stack's desired documents now, loaded with the plan's variables (hashed ones come
-    from --var or the environment); a stack that no longer loads gives none, and why."""
-    from provisioner.diff.sensitive import is_hash
-    from provisioner.plan.planner import desired_documents
-    from provisioner.stack.loader import Options, load
-
-    origin = saved.origin
-    variables = {k: v for k, v in origin.variables.items() if not is_hash(v)}
-    try:
-        stack: Stack = load(origin.path, Options(target=origin.target, cli_vars=cli_vars,
-                                                 var_files=var_files,
-                                                 saved_variables=variables))
-    except UserError as exc:
-        return {}, "; ".join(d.summary for d in exc.diagnostics[:3])
-    return desired_documents(stack), None

@@ -62,25 +62,6 @@ def plaintexts(value: Any, rules: Rules, at: FieldPath = ()) -> list[str]:
     return found
 
 
-def restore(hashed: Any, plain: Any, rules: Rules, at: FieldPath = ()
-            ) -> tuple[Any, list[FieldPath]]:
-    """`hashed` with each hashed sensitive value taken from `plain` where `plain` holds that
-    same value; returns the result and the paths where `plain` does not (so it cannot say)."""
-    if is_hash(hashed) and is_sensitive_path(at, rules):
-        if plain is not None and hash_value(plain) == hashed:
-            return plain, []
-        return hashed, [at]
-    if isinstance(hashed, dict):
-        pairs = {k: restore(v, plain.get(k) if isinstance(plain, dict) else None, rules,
-                            (*at, k)) for k, v in hashed.items()}
-        return {k: v for k, (v, _) in pairs.items()}, [p for _, ps in pairs.values() for p in ps]
-    if isinstance(hashed, list):
-        pairs = [restore(v, plain[i] if isinstance(plain, list) and i < len(plain) else None,
-                         rules, (*at, i)) for i, v in enumerate(hashed)]
-        return [v for v, _ in pairs], [p for _, ps in pairs for p in ps]
-    return hashed, []
-
-
 def _replace(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
     if value is None:
         return None

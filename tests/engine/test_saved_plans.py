@@ -1,8 +1,11 @@
 """Saved plans are the exact instructions: self-contained (variables, target, desired
-documents, the stack's digest and absolute path), applied from any folder without flags,
-never planned again from the stack, and rendered by `provisioner show`. Terraform keeps the
-configuration and variables in its plan file the same way (`terraform apply PLANFILE` takes
-no -var). All through the real CLI and databricks-sdk against the local workspace."""
+documents, the stack's digest and absolute path), applied from any folder without flags
+(Terraform keeps the configuration and variables in its plan file the same way: `terraform
+apply PLANFILE` takes no -var), and rendered by `provisioner show`. What apply sends is the
+plan's documents; the stack they came from must still give exactly that plan, so a stack
+edited since, or a tampered plan file, is refused and nothing is applied (docs/security.md:
+a plan artifact cannot make the merge job do what the reviewed stack does not say). All
+through the real CLI and databricks-sdk against the local workspace."""
 
 from __future__ import annotations
 
@@ -61,26 +64,37 @@ def test_a_plan_made_with_a_var_applies_from_another_folder_without_flags(
     assert harness.changes("--var", "team=search") == {}
 
 
-def test_editing_the_stack_after_planning_changes_nothing_the_saved_plan_applies(
+def test_a_stack_edited_after_planning_changes_nothing_the_saved_plan_applies(
         harness, tmp_path):
     harness.write(TAGGED)
     harness.apply("--var", "team=search")
+    serial = json.loads((harness.state_dir / "local.json").read_text())["serial"]
     plan_file = tmp_path / "plan.json"
     assert harness.cli("plan", str(harness.root), "--var", "team=assistants",
                        "--out", str(plan_file)).code == 0
-    edited = TAGGED.replace("{{ var.team }}", "edited-after-review") + """\
-    other:
-      provider: openai
-      model: gpt-4o-mini
-      task: llm/v1/chat
-      config: {openai_api_key: "{{secrets/saved/openai}}"}
-"""
-    harness.write(edited)
+    harness.write(TAGGED.replace("{{ var.team }}", "edited-after-review"))
+    refused = harness.cli("apply", str(plan_file))
+    assert refused.code == 1 and "not what the stack at" in refused.err
+    assert "external_models.chat planned otherwise" in refused.err
+    assert live_tags(harness, "--var", "team=x") == [{"key": "team", "value": "search"}]
+    assert json.loads((harness.state_dir / "local.json").read_text())["serial"] == serial
+    harness.write(TAGGED)  # as reviewed again: the same plan file applies, from its documents
     applied = harness.cli("apply", str(plan_file))
     assert applied.code == 0, applied.text
-    pending = harness.changes("--var", "team=x")
-    assert pending["external_models.chat"]["fields"][0]["before"] == "assistants"
-    assert pending["external_models.other"]["action"] == "create"  # never applied
+    assert live_tags(harness, "--var", "team=x") == [{"key": "team", "value": "assistants"}]
+
+
+def test_a_tampered_plan_file_is_refused(harness, tmp_path):
+    harness.write(TAGGED)
+    plan_file = tmp_path / "plan.json"
+    harness.cli("plan", str(harness.root), "--var", "team=search", "--out", str(plan_file))
+    document = json.loads(plan_file.read_text())
+    chat = document["resource_changes"][0]
+    chat["desired"]["tags"] = [{"key": "team", "value": "attacker"}]
+    plan_file.write_text(json.dumps(document))
+    refused = harness.cli("apply", str(plan_file))
+    assert refused.code == 1 and "external_models.chat planned otherwise" in refused.err
+    assert harness.cli("state", "list", str(harness.root)).out.strip() == ""
 
 
 def test_a_saved_plan_holds_a_variable_feeding_a_plaintext_key_only_by_hash(
@@ -94,10 +108,10 @@ def test_a_saved_plan_holds_a_variable_feeding_a_plaintext_key_only_by_hash(
     assert canary not in plan_file.read_text()
     assert saved["origin"]["variables"]["key"].startswith("sha256:")
     refused = harness.cli("apply", str(plan_file))
-    assert refused.code == 1 and "only by hash" in refused.err
-    assert "openai_api_key_plaintext" in refused.err and canary not in refused.text
+    assert refused.code == 1 and "does not load" in refused.err
+    assert "the plan holds key only by hash" in refused.err and canary not in refused.text
     wrong = harness.cli("apply", str(plan_file), "--var", "key=sk-something-else")
-    assert wrong.code == 1 and "only by hash" in wrong.err
+    assert wrong.code == 1 and "external_models.chat planned otherwise" in wrong.err
     monkeypatch.setenv("PROVISIONER_VAR_key", canary)
     applied = harness.cli("apply", str(plan_file))
     assert applied.code == 0, applied.text
@@ -113,7 +127,7 @@ def test_a_plaintext_edited_after_planning_is_refused_not_applied(harness, tmp_p
     assert harness.cli("plan", str(harness.root), "--out", str(plan_file)).code == 0
     monkeypatch.setenv("PROVISIONER_VAR_key", "sk-rotated-" + "b" * 32)
     refused = harness.cli("apply", str(plan_file))
-    assert refused.code == 1 and "now says otherwise" in refused.err
+    assert refused.code == 1 and "external_models.chat planned otherwise" in refused.err
     assert "sk-rotated" not in refused.text and "sk-planned" not in refused.text
     assert harness.cli("state", "list", str(harness.root)).out.strip() == ""
 
