@@ -37,6 +37,7 @@ class Reason(StrEnum):
     NOT_IN_STATE = "not_in_state"
     REMOVED_FROM_STACK = "removed_from_stack"
     CHANGED = "changed"
+    UNCHANGED = "unchanged"
     IMMUTABLE_FIELD = "immutable_field"
     RESET = "reset"
     DRIFT = "drift"

@@ -55,3 +55,44 @@ def test_every_example_stack_names_the_schema():
     for stack_file in sorted((ROOT / "stacks").glob("*/stack.yaml")):
         first = stack_file.read_text().splitlines()[0]
         assert first == "# yaml-language-server: $schema=../../schemas/stack.schema.json"
+
+
+def test_the_ci_lock_pins_versions_the_declared_ranges_allow():
+    """pyproject.toml declares compatible ranges (a user's environment must resolve them with
+    its own packages); CI installs the lock. A pin outside its range would test a version no
+    user can get."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(r) for r in [*project["dependencies"],
+                                         *sum(project["optional-dependencies"].values(), [])]]
+    pins = {}
+    for line in (ROOT / ".ci" / "constraints.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[_normal(name)] = version
+    for requirement in declared:
+        assert _normal(requirement.name) in pins, f"{requirement.name} is not in the lock"
+        assert requirement.specifier.contains(pins[_normal(requirement.name)]), (
+            f"the lock pins {requirement.name}=={pins[_normal(requirement.name)]}, outside "
+            f"{requirement.specifier}")
+        assert not any(s.operator == "==" for s in requirement.specifier) or \
+            requirement.name == "ruff", f"{requirement} is an exact pin: declare a range"
+
+
+def _normal(name: str) -> str:
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_distribution_is_named_for_what_it_is():
+    """`provisioner` on the package index is an unrelated project: the distribution has its own
+    name, and the import package and the console script stay `provisioner`."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "databricks-ai-provisioner"
+    assert project["scripts"] == {"provisioner": "provisioner.cli.main:main"}

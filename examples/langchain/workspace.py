@@ -26,9 +26,13 @@ DOCUMENTS = [
 ]
 
 
-PROVISIONER = os.environ.get("PROVISIONER", f"{sys.executable} -m provisioner").split()
-"""How to run provisioner: the LangChain packages may live in another virtual environment
-(their pins clash with provisioner's), so PROVISIONER may name another interpreter's CLI."""
+INSTALLED = ROOT / ".venv" / "bin" / "provisioner"
+"""Where the README's first command installs provisioner."""
+PROVISIONER = (os.environ.get("PROVISIONER")
+               or (str(INSTALLED) if INSTALLED.is_file() else "provisioner")).split()
+"""How to run provisioner: the LangChain packages live in a virtual environment of their
+own (their pins clash with provisioner's), so by default the CLI of the repository's .venv,
+else `provisioner` on PATH; PROVISIONER names another (tests: this interpreter's)."""
 
 
 def provisioner(*args: str) -> None:
@@ -42,10 +46,8 @@ def served(stack: Path = RAG) -> Iterator[str]:
     DATABRICKS_HOST / DATABRICKS_TOKEN set for the LangChain clients (and, for the RAG stack,
     the documents its index syncs from)."""
     provisioner("apply", str(stack), "--auto-approve")
-    directory = stack / ".provisioner" / "local"
     server = subprocess.Popen(
-        [*PROVISIONER, "local", "serve", "--port", "0", "--dir", str(directory),
-         "--token", TOKEN],
+        [*PROVISIONER, "local", "serve", str(stack), "--port", "0", "--token", TOKEN],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         url = _url(server)

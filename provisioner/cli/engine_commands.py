@@ -13,7 +13,14 @@ from typing import Any
 import click
 
 from provisioner.cli.formats import FORMATS, errors_as, print_plan
-from provisioner.cli.options import load_stack, stack_options
+from provisioner.cli.options import (
+    load_head,
+    load_stack,
+    lock_timeout_option,
+    stack_options,
+    target_options,
+    waiting_for_lock,
+)
 from provisioner.cli.output import err, out
 
 DEFAULT_PARALLELISM = 16
@@ -63,9 +70,9 @@ def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @click.option("--parallelism", default=DEFAULT_PARALLELISM, show_default=True,
                   type=click.IntRange(1, 256), help="Concurrent workspace requests.")
     @click.option("--only", multiple=True, metavar="ADDRESS",
-                  help="Limit to these addresses and what they depend on (repeatable).")
-    @click.option("--lock-timeout", default=0.0, type=float, show_default=True,
-                  help="Seconds to wait for a lock held by another run.")
+                  help="Limit to these addresses (KIND.KEY) and what they depend on "
+                       "(repeatable).")
+    @lock_timeout_option
     @functools.wraps(command)
     def wrapper(*args: Any, parallelism: int, only: tuple[str, ...], lock_timeout: float,
                 timeouts: tuple = (), auto_approve: bool = False, apply_format: str = "text",
@@ -172,7 +179,8 @@ def _run(stack, run: RunOptions, *, destroy: bool) -> None:
 
     _confirmable(run)
     with open_session(stack, parallelism=run.parallelism) as session, \
-            session.store.locked("destroy" if destroy else "apply", run.lock_timeout):
+            session.store.locked("destroy" if destroy else "apply", run.lock_timeout,
+                                 waiting_for_lock):
         result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
                            only=run.only)
         changes = result.planned.plan.has_changes
@@ -215,7 +223,7 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
         _refresh_saved(saved, plan_file, run)
         return
     with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
-            session.store.locked("apply", run.lock_timeout):
+            session.store.locked("apply", run.lock_timeout, waiting_for_lock):
         result = instructions(session, saved, plan_file, parallelism=run.parallelism,
                               cli_vars=cli_vars, var_files=var_files)
         if saved.operation != "destroy":
@@ -233,7 +241,7 @@ def _refresh(stack, run: RunOptions) -> None:
 
     _confirmable(run)
     with open_session(stack, parallelism=run.parallelism) as session, \
-            session.store.locked("refresh", run.lock_timeout):
+            session.store.locked("refresh", run.lock_timeout, waiting_for_lock):
         result, live = make_refresh(session, parallelism=run.parallelism)
         if run.fmt == "text":
             print_plan(result.planned.plan.to_document(), "text")
@@ -249,7 +257,7 @@ def _refresh_saved(saved, plan_file, run: RunOptions) -> None:
     from provisioner.cli.session import open_session
 
     with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
-            session.store.locked("refresh", run.lock_timeout):
+            session.store.locked("refresh", run.lock_timeout, waiting_for_lock):
         live = read_again(session, saved, plan_file, parallelism=run.parallelism)
         from provisioner.cli.workflow import PlanResult
         from provisioner.plan.planner import Planned
@@ -283,6 +291,8 @@ def _execute(session, result, run: RunOptions) -> None:
 
     summary = Summary()
     timeouts = dict(run.timeouts)
+    verb, command = (("Destroy", "destroy") if result.planned.plan.operation == "destroy"
+                     else ("Apply", "apply"))
     try:
         if run.fmt == "json":
             failures = _execute_json(session, result, run, summary)
@@ -296,10 +306,11 @@ def _execute(session, result, run: RunOptions) -> None:
                                   parallelism=run.parallelism, timeouts=timeouts)
     except KeyboardInterrupt:
         if run.fmt == "text":
-            out(f"Apply interrupted: {summary.finished} done; run apply again to finish.")
+            out(f"{verb} interrupted: {summary.finished} done; run {command} again to "
+                "finish.")
         raise
     if run.fmt == "text":
-        out(f"Apply {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
+        out(f"{verb} {'complete' if summary.ok else 'FAILED'}: {summary.finished} done, "
             f"{summary.failed} failed, {summary.skipped} skipped.")
     if failures:
         raise click.exceptions.Exit(1)
@@ -339,12 +350,12 @@ def show(plan_file, fmt) -> None:
 
 @click.command("force-unlock")
 @click.argument("lock_id")
-@stack_options
-def force_unlock(lock_id, path, target, cli_vars, var_files) -> None:
+@target_options
+def force_unlock(lock_id, path, target) -> None:
     """Remove a lock left by a run that died (check first that none is running)."""
     from provisioner.cli.session import open_session
 
-    stack = load_stack(path, target, cli_vars, var_files)
+    stack = load_head(path, target)
     with open_session(stack, parallelism=1) as session:
         holder = session.store.force_unlock(lock_id)
     out(f"Removed the lock {holder.describe()}.")

@@ -43,20 +43,26 @@ def print_drift(document: dict[str, Any], fmt: str) -> None:
 
 @contextlib.contextmanager
 def errors_as(fmt: str, title: str) -> Iterator[None]:
-    """Errors as annotations (`github`) or a comment (`markdown`) on stdout, where CI reads
-    the output, and as text on stderr; other formats leave them to the usual handler."""
+    """Errors on stdout too, where CI reads the output: as annotations (`github`), a comment
+    (`markdown`) or a document (`json`: `{"command", "ok": false, "diagnostics"}`, the
+    diagnostics shaped as `validate --format json` prints them); as text on stderr. The
+    text format leaves them to the usual handler."""
     from provisioner.errors import ProvisionerError, UserError
 
     try:
         yield
     except ProvisionerError as exc:
-        if fmt not in ("github", "markdown"):
+        if fmt == "text":
             raise
         from provisioner.diagnostics import error
         from provisioner.render import diagnostics, markdown
 
         found = exc.diagnostics if isinstance(exc, UserError) else [error(str(exc))]
         err(diagnostics.text(found))
-        out(diagnostics.github(found) if fmt == "github"
-            else markdown.failure(title, [diagnostics.text(found)]))
+        if fmt == "json":
+            out(json.dumps({"command": title, "ok": False,
+                            "diagnostics": [d.to_dict() for d in found]}, indent=2))
+        else:
+            out(diagnostics.github(found) if fmt == "github"
+                else markdown.failure(title, [diagnostics.text(found)]))
         raise click.exceptions.Exit(1) from None

@@ -10,13 +10,16 @@ from typing import NoReturn
 import click
 
 from provisioner.cli.formats import FORMATS, errors_as, print_drift
-from provisioner.cli.options import load_stack, stack_options
+from provisioner.cli.options import (
+    PARALLELISM,
+    load_stack,
+    lock_timeout_option,
+    stack_options,
+    waiting_for_lock,
+)
 from provisioner.cli.output import err, out
 from provisioner.kinds.base import DriftSeverity
 from provisioner.render.safe import visible
-
-PARALLELISM = click.option("--parallelism", default=16, show_default=True,
-                           type=click.IntRange(1, 256), help="Concurrent workspace requests.")
 
 
 @click.command()
@@ -60,38 +63,46 @@ def drift(path, target, cli_vars, var_files, parallelism, exit_code, fail_on, fm
 def generate(path, target, cli_vars, var_files, parallelism, kinds, pattern, out_file) -> None:
     """Write a stack of the target workspace's live resources, less those the stack at PATH
     already declares; applying it adopts them without changes."""
-    from provisioner.cli.session import open_session
-    from provisioner.plan.generate import generate as generate_stack
-    from provisioner.plan.generate import to_yaml
-
     kinds = _generated_kinds(kinds)
     regex = _regex(pattern)
     if out_file and Path(out_file).exists():
         _refuse(f"{out_file} exists", "choose another file, or remove it first")
-    stack = load_stack(path, target, cli_vars, var_files)
-    with open_session(stack, parallelism=parallelism) as session:
-        found = _live_resources(session.client, kinds, regex, parallelism)
-    generated = generate_stack(stack, found)
-    for note in generated.notes:
+    stack = _stack_or_new(path, target, cli_vars, var_files)
+    text, count, notes = generated_yaml(stack, kinds, regex, parallelism, out_file)
+    for note in notes:
         err(f"note: {visible(note)}")  # notes quote names read from the workspace
-    text = to_yaml(generated, schema=_schema_reference(stack.root, out_file), header=[
-        f"Written by `provisioner generate` from target '{stack.target.name}': "
-        f"{generated.count} resources.",
-        "Applying this stack adopts them as they are; review sizes, access and tags first."])
     if out_file:
         Path(out_file).parent.mkdir(parents=True, exist_ok=True)
         Path(out_file).write_text(text)
-        err(f"Wrote {generated.count} resources to {out_file}.")
+        err(f"Wrote {_resources(count)} to {out_file}.")
     else:
         out(text.rstrip("\n"))
+
+
+def generated_yaml(stack, kinds: list[str], regex: re.Pattern[str] | None, parallelism: int,
+                   out_file: str | None) -> tuple[str, int, tuple[str, ...]]:
+    """The stack YAML of the target's live resources (of `kinds`, default every kind that
+    can be generated) less the stack's own; with how many it holds and the notes."""
+    from provisioner.cli.session import open_session
+    from provisioner.plan.generate import generate as generate_stack
+    from provisioner.plan.generate import to_yaml
+
+    with open_session(stack, parallelism=parallelism) as session:
+        found = _live_resources(session.client, kinds or _generated_kinds(()), regex,
+                                parallelism)
+    generated = generate_stack(stack, found)
+    text = to_yaml(generated, schema=schema_reference(stack.root, out_file), header=[
+        f"Written by `provisioner generate` from target '{stack.target.name}': "
+        f"{_resources(generated.count)}.",
+        "Applying this stack adopts them as they are; review sizes, access and tags first."])
+    return text, generated.count, tuple(generated.notes)
 
 
 @click.command("import")
 @click.argument("address")
 @click.argument("name")
 @stack_options
-@click.option("--lock-timeout", default=0.0, type=float, show_default=True,
-              help="Seconds to wait for a lock held by another run.")
+@lock_timeout_option
 def import_(address, name, path, target, cli_vars, var_files, lock_timeout) -> None:
     """Record the existing resource NAME in the state as ADDRESS, which the stack declares;
     the workspace is not changed, and the next plan compares it with the stack."""
@@ -100,7 +111,7 @@ def import_(address, name, path, target, cli_vars, var_files, lock_timeout) -> N
     stack = load_stack(path, target, cli_vars, var_files)
     resource = _declared(stack, address)
     with open_session(stack, parallelism=1) as session, \
-            session.store.locked("import", lock_timeout):
+            session.store.locked("import", lock_timeout, waiting_for_lock):
         _import(session, resource, name)
     out(f"Imported {address} ({name}); `provisioner plan` now compares it with the stack.")
 
@@ -148,6 +159,21 @@ def _declared(stack, text: str):
     return stack.resources[address]
 
 
+def _resources(count: int) -> str:
+    return f"{count} resource{'' if count == 1 else 's'}"
+
+
+def _stack_or_new(path, target, cli_vars, var_files):
+    """The stack at PATH, or, where PATH holds none yet, the empty stack it will hold."""
+    from provisioner.stack.loader import has_stack, new_stack
+
+    if has_stack(path):
+        return load_stack(path, target, cli_vars, var_files)
+    if cli_vars or var_files:
+        _refuse(f"--var and --var-file set variables of a stack, and '{path}' has none yet")
+    return new_stack(path, target)
+
+
 def _live_resources(client, kinds: list[str], regex: re.Pattern[str] | None,
                     parallelism: int) -> dict:
     """kind -> the live resources of that kind whose names match, read concurrently."""
@@ -186,7 +212,7 @@ def _regex(pattern: str | None) -> re.Pattern[str] | None:
         _refuse(f"--name: '{pattern}' is not a regular expression ({exc})")
 
 
-def _schema_reference(root: Path, out_file: str | None) -> str:
+def schema_reference(root: Path, out_file: str | None) -> str:
     """The committed stack schema, relative to where the YAML goes, when a `schemas/` folder
     above the stack has it; else the schema's published id."""
     import os

@@ -11,16 +11,30 @@ import click
 
 from provisioner.cli.output import err, out
 
-_DIR_HELP = "The local workspace folder  [default: ./.provisioner/local, or $PROVISIONER_DIR/local]"
+_DIR_HELP = ("The local workspace folder  [default: the one plan and apply use for the stack at "
+             "PATH, in its .provisioner/ or $PROVISIONER_DIR/<stack>/]")
 
 
-def _default_directory() -> Path:
-    return Path(os.environ.get("PROVISIONER_DIR") or ".provisioner") / "local"
+def _workspace_folder(path: str | None, directory: Path | None) -> Path:
+    """--dir, else the folder the `local` target of the stack at PATH uses. Without PATH and
+    without a stack in the current folder, `.provisioner/local` here (or
+    $PROVISIONER_DIR/local): a workspace that no stack has used yet."""
+    from provisioner.cli.session import PROVISIONER_DIR_ENV, stack_home
+    from provisioner.stack.loader import STACK_FILE, Options, load
+
+    if directory is not None:
+        return directory
+    if path is None and not Path(STACK_FILE).is_file():
+        return Path(os.environ.get(PROVISIONER_DIR_ENV) or ".provisioner") / "local"
+    stack = load(path or ".", Options())
+    return stack_home(stack.root, stack.name) / "local"
 
 
-def _directory_option(command: click.Command) -> click.Command:
-    return click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
-                        help=_DIR_HELP)(command)
+def _stack_and_directory(command: click.Command) -> click.Command:
+    command = click.option("--dir", "directory",
+                           type=click.Path(file_okay=False, path_type=Path),
+                           help=_DIR_HELP)(command)
+    return click.argument("path", required=False, type=click.Path())(command)
 
 
 def _is_loopback(host: str) -> bool:
@@ -47,16 +61,18 @@ def local() -> None:
               help="Interface to listen on; loopback unless you say otherwise.")
 @click.option("--port", default=0, type=click.IntRange(0, 65535),
               help="Port to listen on  [default: any free port]")
-@_directory_option
+@_stack_and_directory
 @click.option("--token", help="Accept only this bearer token  [default: accept any]")
 @click.option("--tls", is_flag=True,
               help="Serve HTTPS with a self-signed certificate made in DIR/tls (for clients "
                    "that speak only HTTPS, such as the SQL connector); prints its path.")
-def serve(host: str, port: int, directory: Path | None, token: str | None, tls: bool) -> None:
-    """Serve the local workspace until Ctrl-C, for any Databricks client to use."""
+def serve(host: str, port: int, path: str | None, directory: Path | None,
+          token: str | None, tls: bool) -> None:
+    """Serve the local workspace of the stack at PATH until Ctrl-C, for any Databricks
+    client to use."""
     from provisioner.local import LocalWorkspace
 
-    directory = directory or _default_directory()
+    directory = _workspace_folder(path, directory)
     workspace = LocalWorkspace(directory, token=token, tls=tls)
     try:
         url = workspace.start(host, port)
@@ -83,12 +99,12 @@ def serve(host: str, port: int, directory: Path | None, token: str | None, tls: 
 
 
 @local.command()
-@_directory_option
-def reset(directory: Path | None) -> None:
-    """Delete every resource of the local workspace."""
+@_stack_and_directory
+def reset(path: str | None, directory: Path | None) -> None:
+    """Delete every resource of the local workspace of the stack at PATH."""
     from provisioner.local import LocalWorkspace
 
-    directory = directory or _default_directory()
+    directory = _workspace_folder(path, directory)
     if _database(directory) is None:
         out(f"No local workspace in {directory}; nothing to reset.")
         return
@@ -97,12 +113,12 @@ def reset(directory: Path | None) -> None:
 
 
 @local.command()
-@_directory_option
-def status(directory: Path | None) -> None:
-    """Show what the local workspace holds."""
+@_stack_and_directory
+def status(path: str | None, directory: Path | None) -> None:
+    """Show what the local workspace of the stack at PATH holds."""
     from provisioner.local import LocalWorkspace
 
-    directory = directory or _default_directory()
+    directory = _workspace_folder(path, directory)
     if _database(directory) is None:
         out(f"No local workspace in {directory}.")
         return

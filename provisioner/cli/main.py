@@ -10,6 +10,7 @@ import click
 from provisioner import __version__
 from provisioner.cli.engine_commands import apply, destroy, force_unlock, plan, show
 from provisioner.cli.gitops_commands import drift, generate, import_
+from provisioner.cli.init_command import init
 from provisioner.cli.local import local
 from provisioner.cli.output import err
 from provisioner.cli.reference_docs import reference_docs
@@ -26,10 +27,22 @@ def cli() -> None:
     """Declarative, GitOps-first provisioner for the Databricks AI stack."""
 
 
-for command in (validate, plan, show, apply, destroy, drift, refresh, import_, generate, state,
-                force_unlock, graph, schema, local, reference_docs):
+for command in (init, validate, plan, show, apply, destroy, drift, refresh, import_, generate,
+                state, force_unlock, graph, schema, local, reference_docs):
     cli.add_command(command)
 
+
+def _show(exc: click.ClickException) -> None:
+    """A command-line mistake spelled as every other error (`error:`, then a `hint:`), where
+    click would print its own `Error:`."""
+    from provisioner.diagnostics import error
+    from provisioner.render.diagnostics import text
+
+    hint = None
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        err(exc.ctx.get_usage())
+        hint = f"`{exc.ctx.command_path} --help` lists its arguments and options"
+    err(text([error(exc.format_message(), hint=hint)]))
 
 
 def main() -> None:
@@ -49,7 +62,7 @@ def run(argv: list[str]) -> int:
     try:
         code = cli.main(argv, prog_name="provisioner", standalone_mode=False)
     except click.ClickException as exc:
-        exc.show()
+        _show(exc)
         return EXIT_ERROR
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # click: Ctrl-C → Abort

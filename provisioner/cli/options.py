@@ -8,12 +8,44 @@ from typing import Any
 
 import click
 
+PARALLELISM = click.option("--parallelism", default=16, show_default=True,
+                           type=click.IntRange(1, 256), help="Concurrent workspace requests.")
+PATH = click.argument("path", default=".", type=click.Path())
+TARGET = click.option("-t", "--target",
+                      help="Target to use (default: the default target or `local`).")
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """PATH and --target, for the commands that tend the state: variables change no name or
+    location they use, so they take none."""
+    return PATH(TARGET(command))
+
+
+def lock_timeout_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--lock-timeout", default=0.0, type=float, show_default=True,
+                        help="Seconds to wait for a lock held by another run (saying so); "
+                             "0: fail at once.")(command)
+
+
+def waiting_for_lock(holder: Any, seconds: float) -> None:
+    """Said once when a command has to wait for the state lock: a wait is never silent."""
+    from provisioner.cli.output import err
+
+    err(f"Waiting up to {seconds:g} s for the state lock, {holder.describe()}...")
+
+
+def load_head(path: str, target: str | None):
+    """The stack's name, folder and target only (raises UserError with diagnostics)."""
+    from provisioner.stack.loader import load_head as load
+
+    return load(path, target)
+
 
 def stack_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """PATH, --target, --var, --var-file."""
 
-    @click.argument("path", default=".", type=click.Path())
-    @click.option("-t", "--target", help="Target to use (default: the default target or `local`).")
+    @PATH
+    @TARGET
     @click.option("--var", "cli_vars", multiple=True, metavar="NAME=VALUE",
                   help="Set a variable (repeatable; highest precedence).")
     @click.option("--var-file", "var_files", multiple=True, type=click.Path(),

@@ -30,11 +30,24 @@ class PlannedStack:
     target: Target
 
 
+PROVISIONER_DIR_ENV = "PROVISIONER_DIR"
+
+
+def stack_home(stack_root: Path, stack_name: str) -> Path:
+    """Where the tool keeps a stack's files: `.provisioner/` beside stack.yaml, or, with
+    $PROVISIONER_DIR set, its subfolder named after the stack (a name the loader allows only
+    as a plain folder name), so that stacks sharing it keep their state and local workspaces
+    apart."""
+    shared = os.environ.get(PROVISIONER_DIR_ENV)
+    return Path(shared) / stack_name if shared else stack_root / ".provisioner"
+
+
 def provisioner_dir(stack: Stack | PlannedStack) -> Path:
-    """`.provisioner/` beside stack.yaml, or $PROVISIONER_DIR; it ignores itself in git."""
-    configured = os.environ.get("PROVISIONER_DIR")
-    directory = Path(configured or stack.root / ".provisioner")
-    if not configured:
+    """The stack's folder of state and local workspace (created); it ignores itself in git.
+    `.provisioner/` beside stack.yaml is refused when it, or what it holds, is a link (a stack
+    folder from a pull request could point it anywhere)."""
+    directory = stack_home(stack.root, stack.name)
+    if not os.environ.get(PROVISIONER_DIR_ENV):
         _refuse_links(directory)
     directory.mkdir(parents=True, exist_ok=True)
     ignore = directory / ".gitignore"
@@ -90,9 +103,13 @@ def open_session(stack: Stack | PlannedStack, *, parallelism: int) -> Session:
     local = None
     if stack.target.is_local:
         from provisioner.local import LocalWorkspace
+        from provisioner.workspace.client import mark_ephemeral
 
         local = LocalWorkspace(directory / "local", settings=_local_settings())
-        auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN)
+        # auth_type: the environment's DATABRICKS_* credentials are another workspace's (a CI
+        # runner holds a real one's), and must not join the local token.
+        auth = WorkspaceAuth(host=local.start(), token=LOCAL_TOKEN, auth_type="pat")
+        mark_ephemeral(auth.host)
     else:
         from provisioner.cli.options import allowed_hosts
         from provisioner.workspace import hosts

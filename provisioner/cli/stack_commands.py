@@ -11,7 +11,8 @@ from provisioner.cli.output import err, out
 @click.command()
 @stack_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              help="How to print errors.")
+              help="How to print the result and errors: json (as a document on stdout), "
+                   "github (workflow annotations).")
 def validate(path: str, target: str | None, cli_vars: tuple[str, ...],
              var_files: tuple[str, ...], fmt: str) -> None:
     """Check a stack: YAML, templates, variables, specs, references. No workspace needed."""
@@ -42,7 +43,8 @@ def validate(path: str, target: str | None, cli_vars: tuple[str, ...],
 
 @click.command()
 @stack_options
-@click.option("--format", "fmt", type=click.Choice(["text", "dot", "mermaid"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "dot", "mermaid"]), default="text",
+              help="dot: Graphviz; mermaid: for Markdown (GitHub renders it).")
 def graph(path: str, target: str | None, cli_vars: tuple[str, ...], var_files: tuple[str, ...],
           fmt: str) -> None:
     """Print the dependency graph (references and depends_on)."""

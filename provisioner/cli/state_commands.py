@@ -7,7 +7,13 @@ import json
 
 import click
 
-from provisioner.cli.options import load_stack, stack_options
+from provisioner.cli.options import (
+    PARALLELISM,
+    load_head,
+    lock_timeout_option,
+    target_options,
+    waiting_for_lock,
+)
 from provisioner.cli.output import out
 from provisioner.render.safe import visible
 
@@ -18,47 +24,47 @@ def state() -> None:
 
 
 @state.command("list")
-@stack_options
-def list_(path, target, cli_vars, var_files) -> None:
-    """List the addresses the state records."""
-    with _session(path, target, cli_vars, var_files) as session:
+@target_options
+def list_(path, target) -> None:
+    """List the addresses the state records, with their names and ids."""
+    with _session(path, target) as session:
         for address, resource in session.store.load().resources.items():
             out(f"{address}\t{visible(resource.name)}\t{visible(resource.id or '')}")
 
 
 @state.command()
 @click.argument("address")
-@stack_options
-def show(address, path, target, cli_vars, var_files) -> None:
+@target_options
+def show(address, path, target) -> None:
     """Print what the state records for ADDRESS (sensitive values are hashes)."""
-    with _session(path, target, cli_vars, var_files) as session:
+    with _session(path, target) as session:
         resource = _find(session.store.load(), address)
     out(json.dumps({"address": address, **resource.to_dict()}, indent=2))
 
 
 @state.command()
 @click.argument("address")
-@stack_options
-@click.option("--lock-timeout", default=0.0, type=float)
-def rm(address, path, target, cli_vars, var_files, lock_timeout) -> None:
+@target_options
+@lock_timeout_option
+def rm(address, path, target, lock_timeout) -> None:
     """Forget ADDRESS without touching the workspace (the next plan adopts it by name)."""
-    with _session(path, target, cli_vars, var_files) as session, \
-            session.store.locked("state rm", lock_timeout):
+    with _session(path, target) as session, \
+            session.store.locked("state rm", lock_timeout, waiting_for_lock):
         _find(session.store.load(), address)
         session.store.record(address, None)
     out(f"Removed {address} from the state; the workspace is unchanged.")
 
 
 @click.command()
-@stack_options
-@click.option("--parallelism", default=16, type=click.IntRange(1, 256))
-@click.option("--lock-timeout", default=0.0, type=float)
-def refresh(path, target, cli_vars, var_files, parallelism, lock_timeout) -> None:
+@target_options
+@PARALLELISM
+@lock_timeout_option
+def refresh(path, target, parallelism, lock_timeout) -> None:
     """Record live ids and outputs in the state without changing the workspace."""
     from provisioner.plan.planner import Subject, read_live
 
-    with _session(path, target, cli_vars, var_files, parallelism) as session, \
-            session.store.locked("refresh", lock_timeout):
+    with _session(path, target, parallelism) as session, \
+            session.store.locked("refresh", lock_timeout, waiting_for_lock):
         current = session.store.load()
         subjects = [Subject(_address(a), r.name) for a, r in current.resources.items()]
         live = read_live(session.client, subjects, parallelism)
@@ -74,10 +80,10 @@ def refresh(path, target, cli_vars, var_files, parallelism, lock_timeout) -> Non
                 out(f"{subject.address}: refreshed")
 
 
-def _session(path, target, cli_vars, var_files, parallelism: int = 1):
+def _session(path, target, parallelism: int = 1):
     from provisioner.cli.session import open_session
 
-    return open_session(load_stack(path, target, cli_vars, var_files), parallelism=parallelism)
+    return open_session(load_head(path, target), parallelism=parallelism)
 
 
 def _address(text: str):

@@ -35,6 +35,7 @@ from provisioner.placeholders import UNKNOWN
 from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
 from provisioner.workspace.api import serving_endpoints as api
+from provisioner.workspace.client import lasting_url
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -172,8 +173,9 @@ class ServingEndpointHandler(HandlerBase):
         return Live(
             name=found["name"], id=found.get("id"), document=document,
             outputs={"name": found["name"], "id": found.get("id"),
-                     "url": found.get("endpoint_url")
-                     or f"{client.config.host}/serving-endpoints/{found['name']}/invocations"},
+                     "url": lasting_url(client, found.get("endpoint_url") or
+                                        f"{client.config.host}/serving-endpoints/"
+                                        f"{found['name']}/invocations")},
             ready=(state.get("ready") == "READY"
                    and state.get("config_update") == "NOT_UPDATING"),
             status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}",

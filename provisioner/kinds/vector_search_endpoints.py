@@ -134,7 +134,8 @@ class VectorSearchEndpointHandler(HandlerBase):
         indexes = live.facts.get("indexes") or ()
         if not indexes:
             return ()
-        return (f"its indexes go with it and are re-created: {', '.join(indexes)}",)
+        fate = "are re-created" if action == "replace" else "are deleted"
+        return (f"its indexes go with it and {fate}: {', '.join(indexes)}",)
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
         return tuple(("vector_search_index", name) for name in live.facts.get("indexes", ()))

@@ -367,7 +367,7 @@ def _action(fields: tuple[FieldDiff, ...], *, in_state: bool) -> tuple[Action, R
         return Action.REPLACE, (Reason.IMMUTABLE_FIELD if in_state else Reason.NOT_IN_STATE)
     if not in_state:
         return Action.ADOPT, Reason.NOT_IN_STATE
-    return (Action.UPDATE if fields else Action.NO_OP), Reason.CHANGED
+    return (Action.UPDATE, Reason.CHANGED) if fields else (Action.NO_OP, Reason.UNCHANGED)
 
 
 def _replace_with(change: ResourceChange, container: str) -> ResourceChange:

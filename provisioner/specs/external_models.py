@@ -37,6 +37,7 @@ class ExternalModelSpec(EndpointSpec):
         provider = info.data.get("provider")
         if provider is None:
             return value  # the model already fails on `provider`; one error is enough
+        _refuse_another_providers_fields(provider, value)
         return PROVIDER_CONFIGS[provider][1].model_validate(value)
 
     def to_serving_endpoint(self) -> ServingEndpointSpec:
@@ -49,3 +50,19 @@ class ExternalModelSpec(EndpointSpec):
         return ServingEndpointSpec.model_validate(
             {**self.endpoint_fields(), "served_entities": [entity]}
         )
+
+
+def _refuse_another_providers_fields(provider: str, value: Any) -> None:
+    """A key of another provider's block (an `openai_api_key` under `provider: anthropic`)
+    is named as that: the fields this provider takes, not a did-you-mean of itself."""
+    if not isinstance(value, dict):
+        return
+    own = PROVIDER_CONFIGS[provider][1].model_fields
+    for key in value:
+        if key in own:
+            continue
+        owners = [name for name, (_, block) in PROVIDER_CONFIGS.items()
+                  if key in block.model_fields]
+        if owners:
+            raise ValueError(f"{key} is a field of the {owners[0]} config, not of "
+                             f"{provider}'s (its fields: {', '.join(own)})")

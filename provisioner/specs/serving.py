@@ -240,7 +240,8 @@ class EndpointSpec(ResourceSpec):
         "name": "The endpoint's name.",
         "id": "The endpoint's id (used by the permissions API).",
         "url": "Where to query it: `endpoint_url` when route-optimized, else the invocations "
-               "URL.",
+               "URL (on the embedded local workspace, a path relative to the workspace: its "
+               "port changes with every command).",
     }
 
     name: EndpointName | None = Field(

@@ -94,6 +94,50 @@ def load(path: str | os.PathLike[str], options: Options | None = None) -> Stack:
     return stack
 
 
+def load_head(path: str | os.PathLike[str], target: str | None) -> Stack:
+    """Only what locates a stack's state and workspace: its name, folder and target, with no
+    resources and no variables (so none need a value). For the commands that tend the state:
+    `state`, `refresh`, `force-unlock`."""
+    loader = _Loader(find_stack_file(path), Options(target=target))
+    stack = loader.head()
+    if stack is None or has_errors(loader.diagnostics):
+        raise UserError(sorted(loader.diagnostics, key=_order))
+    return stack
+
+
+def new_stack(path: str | os.PathLike[str], target: str | None) -> Stack:
+    """The empty stack a folder without stack.yaml stands for, named after the folder: what
+    `generate` writes a stack for. Its target has no `workspace:` block: `local` is the
+    embedded workspace, any other name the environment's unified auth."""
+    root = Path(path)
+    return Stack(name=root.resolve().name, root=root, stack_file=str(root / STACK_FILE),
+                 target=Target(target or LOCAL, None, "local"), variables={}, resources={},
+                 secret_references={})
+
+
+def has_stack(path: str | os.PathLike[str]) -> bool:
+    candidate = Path(path)
+    return (candidate / STACK_FILE).is_file() if candidate.is_dir() else candidate.is_file()
+
+
+def _dedented_field(word: str, document: Document, prefix: tuple) -> str | None:
+    """A resource's field written at the kinds' indentation reads as a kind: when `word` is a
+    field of the resource just above it, say where it belongs."""
+    section: Any = document.value
+    for step in prefix:
+        section = section.get(step) if isinstance(section, dict) else None
+    kinds = list(section) if isinstance(section, dict) else []
+    above = kinds[:kinds.index(word)] if word in kinds else []
+    if not above or above[-1] not in SPECS or not isinstance(section[above[-1]], dict):
+        return None
+    kind = above[-1]
+    if word not in SPECS[kind].model_fields or not section[kind]:
+        return None
+    key = list(section[kind])[-1]
+    return (f"'{word}' is a field of {kind}: indent it under the resource it belongs to "
+            f"(e.g. {kind}.{key} above), not at the level of the kinds")
+
+
 def _order(d: Diagnostic) -> tuple:
     return (d.span.file, d.span.line, d.span.column) if d.span else ("", 0, 0)
 
@@ -157,7 +201,8 @@ class _Loader:
         self.options = options
         self.diagnostics: list[Diagnostic] = []
 
-    def run(self) -> Stack | None:
+    def _declaration(self) -> tuple[Document, StackFile] | None:
+        """stack.yaml read, and checked but for its resources."""
         if not confinement.inside(self.stack_file, self.confines):
             raise UserError([error(f"{_display(self.stack_file)} is a link to a file outside "
                                    "the stack's folder", hint=confinement.RULE)])
@@ -170,6 +215,23 @@ class _Loader:
         if decl is None:
             return None
         self._check_names(decl, main)
+        return main, decl
+
+    def head(self) -> Stack | None:
+        declared = self._declaration()
+        if declared is None:
+            return None
+        main, decl = declared
+        target_name, target_decl = self._target(decl.targets, main)
+        return Stack(name=decl.stack, root=self.root, stack_file=_display(self.stack_file),
+                     target=Target(target_name, target_decl.workspace, target_decl.state),
+                     variables={}, resources={}, secret_references={})
+
+    def run(self) -> Stack | None:
+        declared = self._declaration()
+        if declared is None:
+            return None
+        main, decl = declared
         environ = self._environment(decl.env, main)
         documents = [main, *self._includes(decl.include, main)]
         declared = self._declared_variables(documents)
@@ -320,7 +382,8 @@ class _Loader:
         if kind not in SPECS:
             self.diagnostics.append(error(f"unknown resource kind '{kind}'",
                                           document.span((*here, "<key>")),
-                                          hint=did_you_mean(kind, SPECS)))
+                                          hint=did_you_mean(kind, SPECS)
+                                          or _dedented_field(kind, document, prefix)))
             return
         if entries is None:
             return

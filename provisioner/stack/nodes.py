@@ -119,8 +119,7 @@ def parse(text: str, file: str) -> tuple[Document | None, list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
-        hint = "indent with spaces: YAML does not allow tabs" if "'\\t'" in str(exc) else None
-        return None, [error(f"invalid YAML: {_problem(exc)}", span, hint=hint)]
+        return None, [error(f"invalid YAML: {_problem(exc)}", span, hint=_yaml_hint(exc, text))]
     except yaml.YAMLError as exc:
         return None, [error(f"invalid YAML: {exc}", Span(file, 1, 1))]
     except RecursionError:
@@ -149,6 +148,31 @@ def _compose(text: str) -> yaml.Node | None:
         except yaml.YAMLError:
             pass
     return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+INDENTATION_PROBLEMS = ("expected <block end>", "mapping values are not allowed here",
+                       "did not find expected key")
+"""What PyYAML says when a line is indented differently from the keys beside it."""
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError, text: str) -> str | None:
+    """What to change, for the mistakes PyYAML names by their grammar: a tab, or a key
+    indented differently from its siblings (said with the column it should start at)."""
+    if "'\\t'" in str(exc):
+        return "indent with spaces: YAML does not allow tabs"
+    if not any(p in (exc.problem or "") for p in INDENTATION_PROBLEMS) or not exc.problem_mark:
+        return None
+    lines = text.splitlines()
+    number = exc.problem_mark.line
+    if number >= len(lines):
+        return None
+    here = len(lines[number]) - len(lines[number].lstrip(" "))
+    above = next((line for line in reversed(lines[:number]) if line.strip()), "")
+    sibling = len(above) - len(above.lstrip(" "))
+    if here == sibling:
+        return "check the indentation here: YAML nests keys by their indentation"
+    return (f"line {number + 1} is indented {here} spaces, line above it {sibling}: a key "
+            "lines up with the keys of its mapping (YAML nests by indentation)")
 
 
 def _problem(exc: yaml.MarkedYAMLError) -> str:

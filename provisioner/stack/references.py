@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphlib
 import itertools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -23,6 +24,18 @@ def strings(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, str]]:
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from strings(child, (*path, index))
+
+
+BUNDLE_VARIABLE = re.compile(r"\$\{\s*var(?:iables)?\.([A-Za-z_][A-Za-z0-9_]*)(?:\.value)?\s*\}")
+"""Databricks Asset Bundles' `${var.x}` (and `${variables.x.value}`): Jinja here."""
+
+
+def _malformed_hint(text: str) -> str:
+    bundle = BUNDLE_VARIABLE.search(text)
+    if bundle:
+        return (f"did you mean '{{{{ var.{bundle[1]} }}}}'? Variables are Jinja here; "
+                "`${var.…}` is Asset Bundles' syntax, and `${…}` only refers to resources")
+    return "references look like ${resources.<kind>.<key>.<attribute>}"
 
 
 def dependencies(
@@ -46,10 +59,8 @@ def dependencies(
             else:
                 found.append(Dependency(address, span_of(path), match["attribute"]))
         if text.count(REFERENCE_START) > matched:
-            problems.append(error(
-                f"malformed reference in '{text}'", span_of(path),
-                hint="references look like ${resources.<kind>.<key>.<attribute>}",
-            ))
+            problems.append(error(f"malformed reference in '{text}'", span_of(path),
+                                  hint=_malformed_hint(text)))
     for index, text in enumerate(raw.get("depends_on") or []):
         if not isinstance(text, str):
             continue

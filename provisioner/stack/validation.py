@@ -39,7 +39,8 @@ def _diagnostic(model: type[BaseModel], value: Any, err: dict, span_of: SpanOf,
         allowed = fields_at(model, path[:-1])
         few = f"fields here: {', '.join(allowed)}" if 0 < len(allowed) <= _FEW_FIELDS else None
         return error(f"unknown field '{path[-1]}'{_in(what, path[:-1])}",
-                     span_of((*path, "<key>")), hint=did_you_mean(str(path[-1]), allowed) or few)
+                     span_of((*path, "<key>")),
+                     hint=did_you_mean(str(path[-1]), set(allowed) - {path[-1]}) or few)
     if kind == "missing":
         missing = err["loc"][-1]
         parent = path[:-1] if path[-1:] == (missing,) else path

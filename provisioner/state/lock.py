@@ -73,13 +73,20 @@ def _age(seconds: float) -> str:
 
 
 def wait_for_lock(try_acquire: Callable[[], LockInfo | None], what: str, timeout: float,
-                  *, poll: float = 0.5) -> None:
-    """Call `try_acquire` (None = acquired, else the holder) until acquired or `timeout`."""
+                  *, poll: float = 0.5,
+                  waiting: Callable[[LockInfo, float], None] | None = None) -> None:
+    """Call `try_acquire` (None = acquired, else the holder) until acquired or `timeout`;
+    `waiting(holder, timeout)` is told once when it has to wait, so that a wait is never
+    silent."""
     deadline = time.monotonic() + timeout
+    told = False
     while True:
         holder = try_acquire()
         if holder is None:
             return
+        if waiting is not None and not told and timeout > 0:
+            waiting(holder, timeout)
+            told = True
         if time.monotonic() >= deadline:
             raise UserError([error(
                 f"the state of {what} is locked: {holder.describe()}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from provisioner.diagnostics import error
@@ -87,11 +87,13 @@ class StateStore:
             return self._state
 
     @contextlib.contextmanager
-    def locked(self, operation: str, timeout: float = 0.0) -> Iterator[LockInfo]:
+    def locked(self, operation: str, timeout: float = 0.0,
+               waiting: Callable[[LockInfo, float], None] | None = None) -> Iterator[LockInfo]:
         info = LockInfo(operation)
         try:
             wait_for_lock(lambda: self.backend.try_lock(info),
-                          f"stack '{self.stack}' target '{self.target}'", timeout)
+                          f"stack '{self.stack}' target '{self.target}'", timeout,
+                          waiting=waiting)
         except KeyboardInterrupt:  # it may come just after the lock was taken
             self.backend.unlock(info.id)
             raise

@@ -37,6 +37,23 @@ class WorkspaceAuth:
     auth_type: str | None = None
 
 
+_EPHEMERAL_HOSTS: set[str] = set()
+"""Hosts served for one command only (the embedded local workspace): their port is gone when
+the command ends, and the next command (or `local serve`) has another."""
+
+
+def mark_ephemeral(host: str) -> None:
+    _EPHEMERAL_HOSTS.add(host.rstrip("/"))
+
+
+def lasting_url(client: WorkspaceClient, url: str) -> str:
+    """`url` as outputs record it: relative to the workspace when its host is ephemeral."""
+    host = (client.config.host or "").rstrip("/")
+    if host in _EPHEMERAL_HOSTS and url.startswith(host + "/"):
+        return url[len(host):]
+    return url
+
+
 def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     """A WorkspaceClient whose pool allows `parallelism` concurrent requests (its typed
     services load on first use: see `workspace/sdk.py`)."""
@@ -71,9 +88,18 @@ def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     return client  # type: ignore[return-value] - a WorkspaceClient as far as callers go
 
 
+SESSION_LAYOUT_VERIFIED = ((0, 156), (0, 157))
+"""databricks-sdk releases (from, up to but excluding) whose ApiClient was read and found to
+keep its requests session at `_api_client._session`. Outside them the session is left as the
+SDK made it; widen the range after reading a new release's `_base_client.py`
+(tests/unit/test_sdk_session.py fails while the installed SDK is outside it)."""
+
+
 def _tune_session(client: WorkspaceClient, host: str) -> None:
-    """Two fixes to the requests session inside databricks-sdk (pinned; if its internals move,
-    the session keeps requests' defaults, which are correct, only slower):
+    """Two fixes to the requests session inside databricks-sdk. The session is private to the
+    SDK: the fixes apply only to the versions where its place was verified, and only when it
+    is a requests session there; otherwise it keeps requests' defaults, which are correct,
+    only slower.
 
     - The SDK mounts its sized, blocking connection pool for https:// only; plain http:// (a
       local workspace) fell back to requests' default pool of 10, so beyond 10 concurrent
@@ -81,9 +107,10 @@ def _tune_session(client: WorkspaceClient, host: str) -> None:
     - requests reads proxies and CA bundles from the environment on every request (a scan of
       os.environ: a fifth of the client's CPU per call in a large plan). The session talks to
       one host, so they are read once, here, with requests' own rules."""
+    import requests
     import requests.utils
 
-    session = getattr(getattr(client.api_client, "_api_client", None), "_session", None)
+    session = _sdk_session(client)
     if session is None:
         return
     session.mount("http://", session.get_adapter("https://"))
@@ -92,6 +119,26 @@ def _tune_session(client: WorkspaceClient, host: str) -> None:
     if bundle and session.verify is True:
         session.verify = bundle
     session.trust_env = False
+
+
+def _sdk_session(client: WorkspaceClient):
+    """The SDK's requests session, when this SDK version keeps it where it was verified."""
+    import requests
+    from databricks.sdk.version import __version__
+
+    if not sdk_layout_verified(__version__):
+        return None
+    session = getattr(getattr(client.api_client, "_api_client", None), "_session", None)
+    return session if isinstance(session, requests.Session) else None
+
+
+def sdk_layout_verified(version: str) -> bool:
+    low, high = SESSION_LAYOUT_VERIFIED
+    try:
+        release = tuple(int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return False
+    return low <= release < high
 
 
 def _seconds(variable: str, default: float) -> float:

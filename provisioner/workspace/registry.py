@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 CONTENT_TAG = "provisioner.content_hash"
 FILES_TAG = "provisioner.content_files"
 FAILED = "FAILED_REGISTRATION"
-EXTRA_HINT = "pip install 'provisioner[models]'"
+EXTRA_HINT = "pip install 'databricks-ai-provisioner[models]'"
 VERSION_READS = 8
 """Versions of one model read at once (a share of the client's connection pool)."""
 

@@ -3,6 +3,7 @@ and the pre-commit hook validates a stack folder the way pre-commit runs it."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,6 +14,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from support import ci_runner
 
 from provisioner.cli.main import cli
 
@@ -135,3 +137,66 @@ def test_the_pre_commit_hook_validates_a_stack(tmp_path):
     bad = run_hook(hook, stack)
     assert bad.returncode == 1
     assert "stack.yaml:7:" in bad.stderr and "tusk" in bad.stderr
+
+
+# Running the templates: a CI runner's fresh Python installs provisioner as the templates say
+# (PROVISIONER_PACKAGE set to a wheel built from this checkout), then every step that does not
+# need GitHub's or GitLab's API runs, in order plan → apply → drift, against a copy of an
+# example stack on the embedded local target.
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory) -> dict[str, str]:
+    return ci_runner.build(tmp_path_factory.mktemp("runner"))
+
+
+LOCAL = {"STACK": "stacks/external-chat", "TARGET": "local"}
+"""The templates' stack and target, swapped for an example stack on the embedded workspace."""
+
+
+def gitlab_jobs() -> list[tuple[dict[str, str], str]]:
+    """(variables, script) of each job: before_script then script, lines that need the
+    GitLab API left out, run as one shell as GitLab does."""
+    document = yaml.safe_load(GITLAB.read_text())
+    before = document["default"]["before_script"]
+    return [(document["variables"], "\n".join(
+        line for line in [*before, *job["script"]]
+        if not any(m in line for m in ci_runner.NEEDS_THE_FORGE)))
+        for name, job in document.items() if name in ("plan", "apply", "drift")]
+
+
+def stack_repository(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(ROOT / "stacks" / "external-chat", tmp_path / "stacks" / "external-chat",
+                    ignore=shutil.ignore_patterns(".provisioner"))
+    for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        (tmp_path / name).touch()
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_the_github_templates_run_plan_apply_drift(tmp_path, runner):
+    repository = stack_repository(tmp_path)
+    outputs = {"GITHUB_OUTPUT": str(repository / "GITHUB_OUTPUT"),
+               "GITHUB_STEP_SUMMARY": str(repository / "GITHUB_STEP_SUMMARY")}
+    for name in ("provisioner-plan.yml", "provisioner-apply.yml", "provisioner-drift.yml"):
+        for environment, script in ci_runner.github_steps(ROOT / "examples/ci/github" / name):
+            result = ci_runner.run_step(script, {**environment, **outputs}, repository, runner,
+                                        **LOCAL)
+            assert result.returncode == 0, f"{name}: {script}\n{result.stdout}{result.stderr}"
+    assert "exitcode=2" in (repository / "GITHUB_OUTPUT").read_text()  # a first plan: changes
+    assert "**Plan: 1 to add" in (repository / "plan.md").read_text()
+    assert "No drift" in (repository / "GITHUB_STEP_SUMMARY").read_text()
+    assert json.loads((repository / "drift.json").read_text())["findings"] == []
+
+
+@pytest.mark.slow
+def test_the_gitlab_template_runs_plan_apply_drift(tmp_path, runner):
+    repository = stack_repository(tmp_path)
+    for variables, script in gitlab_jobs():
+        result = ci_runner.run_step(script, {**variables, "CI_JOB_ID": "7"}, repository,
+                                    runner, **LOCAL)
+        assert result.returncode == 0, f"{script}\n{result.stdout}{result.stderr}"
+    assert "**Plan: 1 to add" in (repository / "plan.md").read_text()
+    assert json.loads((repository / "drift.json").read_text())["findings"] == []

@@ -157,7 +157,7 @@ def test_without_the_extra_only_logging_a_version_is_one_clear_error(harness):
                f"sys.argv = ['provisioner', 'plan', {str(harness.root)!r}]; main()")
     result = subprocess.run([sys.executable, "-c", blocker], capture_output=True, text=True)
     assert result.returncode == 1
-    assert "pip install 'provisioner[models]'" in result.stderr
+    assert "pip install 'databricks-ai-provisioner[models]'" in result.stderr
     assert "Traceback" not in result.stderr
     validated = subprocess.run([sys.executable, "-c", blocker.replace("'plan'", "'validate'")],
                                capture_output=True, text=True)

@@ -57,7 +57,7 @@ def _model(directory: Path, name: str, version: str) -> Any:
             except ImportError:
                 raise ApiError(501, "NOT_IMPLEMENTED", "Custom models run in the local "
                                "workspace only with the models extra: pip install "
-                               "'provisioner[models]'") from None
+                               "'databricks-ai-provisioner[models]'") from None
             _loaded[key] = mlflow.pyfunc.load_model(str(files_of(directory, full_name(name),
                                                                  version)))
         return _loaded[key]
