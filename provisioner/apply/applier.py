@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -12,13 +13,14 @@ from provisioner.apply import events
 from provisioner.apply.executor import run_dag
 from provisioner.diff import sensitive
 from provisioner.diff.three_way import diff
-from provisioner.errors import ApiError
+from provisioner.errors import ApiError, UserError
 from provisioner.kinds.base import Handler, Live
+from provisioner.kinds.common import read_after_create
 from provisioner.kinds.registry import handler_for
 from provisioner.kinds.waiting import poll
 from provisioner.operations import Action
 from provisioner.plan.model import ResourceChange
-from provisioner.plan.planner import Planned
+from provisioner.plan.planner import Planned, bound_dependencies, foreign
 from provisioner.plan.resolve import is_resolved, resolve
 from provisioner.state.model import ResourceState
 from provisioner.state.store import StateStore
@@ -124,6 +126,11 @@ class Applier:
         except ApiError as exc:
             self.emit(events.Failed(address_text, str(change.action), str(exc), exc.code))
             raise
+        except UserError as exc:  # e.g. the state could not be written: said as it is
+            said = "; ".join(f"{d.summary} ({d.hint})" if d.hint else d.summary
+                             for d in exc.diagnostics)
+            self.emit(events.Failed(address_text, str(change.action), said))
+            raise
         except Exception as exc:
             self.emit(events.Failed(address_text, str(change.action),
                                     f"{type(exc).__name__}: {exc}"))
@@ -140,14 +147,57 @@ class Applier:
 
     def _converge(self, handler: Handler, address: Address, change: ResourceChange,
                   desired: dict[str, Any]) -> Live:
-        """Create or update until the live resource matches `desired`, then wait for it."""
+        """Create or update until the live resource matches `desired`, then wait for it.
+        A create is recorded (status `creating`) as soon as the workspace acknowledges it,
+        so a run stopped or failing after that never leaves it unknown to the state."""
         name = desired["name"]
         live = handler.read(self.client, name, desired)
         if live is None:
             self._create(handler, change, desired)
+            self._acknowledged(handler, address, change, desired)
         else:
+            self._check_identity(change, live)
             self._update(handler, change, desired, live)
-        return self._wait_ready(handler, address, desired)
+        try:
+            return self._wait_ready(handler, address, desired)
+        except ApiError as exc:
+            if exc.code != "TIMEOUT" and not is_retryable(exc):
+                self._failed(address)
+            raise
+
+    def _acknowledged(self, handler: Handler, address: Address, change: ResourceChange,
+                      desired: dict[str, Any]) -> None:
+        name = desired["name"]
+        live = read_after_create(lambda: handler.read(self.client, name, desired),
+                                 what=f"{address} ('{name}')")
+        entry = applied(handler, live, desired, change.depends_on,
+                        prevent_destroy=change.prevent_destroy, status="creating",
+                        bound_to=self._bound(handler, address))
+        self.store.record(str(address), entry)
+
+    def _bound(self, handler: Handler, address: Address) -> dict[str, str]:
+        """The ids of the resources this one lives on, as they are now."""
+        with self._outputs_lock:
+            return {str(a): self.outputs[a]["id"]
+                    for a in bound_dependencies(handler, self.planned.desired[address])
+                    if (self.outputs.get(a) or {}).get("id")}
+
+    def _failed(self, address: Address) -> None:
+        """A resource that never became ready since its create is replaced by the next
+        apply; a failed update of a ready one is only reported (its state stays)."""
+        remembered = self.store.state.resources.get(str(address))
+        if remembered is not None and remembered.status == "creating":
+            self.store.record(str(address), dataclasses.replace(remembered, status="failed"))
+
+    @staticmethod
+    def _check_identity(change: ResourceChange, live: Live) -> None:
+        """Change only the object the plan saw: one re-created by someone else since is not
+        ours to change."""
+        if change.live_id and live.id and live.id != change.live_id:
+            raise ApiError(f"{change.address}: '{live.name}' was re-created outside this stack "
+                           f"since the plan (id {live.id}, the plan saw {change.live_id}); "
+                           "nothing was changed: plan again", code="NOT_OURS",
+                           address=change.address)
 
     def _create(self, handler: Handler, change: ResourceChange, desired: dict[str, Any]
                 ) -> None:
@@ -172,6 +222,8 @@ class Applier:
         again and send only what still differs."""
         address = Address.parse(change.address)
         remembered = self.store.state.resources.get(change.address)
+        if remembered is not None and foreign(remembered, live):
+            remembered = None  # adopting another's object: what we applied to ours is moot
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             changes = diff(desired, live.document,
                            remembered.last_applied if remembered else None, handler.rules,
@@ -220,11 +272,19 @@ class Applier:
         self.emit(events.Waiting(address, status))
 
     def _delete(self, handler: Handler, change: ResourceChange) -> None:
-        """Delete what the workspace has: by the name the state knows (a rename's old one)."""
+        """Delete what the workspace has: by the name the state knows (a rename's old one),
+        and only the object whose id the state recorded: a same-named one made by someone
+        else is not ours and stays."""
         remembered = self.store.state.resources.get(change.address)
         name = remembered.name if remembered else change.name
         live = handler.read(self.client, name)
         if live is None:
+            return
+        recorded = remembered.id if remembered else change.live_id
+        if recorded and live.id and live.id != recorded:
+            self.emit(events.Note(f"{change.address}: '{name}' was re-created outside this "
+                                  f"stack (id {live.id}, ours was {recorded}): not ours, "
+                                  "left in place"))
             return
         try:
             self._send(lambda: handler.delete(self.client, live),
@@ -240,18 +300,21 @@ class Applier:
     def _record(self, handler: Handler, address: Address, change: ResourceChange,
                 desired: dict[str, Any], live: Live) -> None:
         entry = applied(handler, live, desired, change.depends_on,
-                        prevent_destroy=change.prevent_destroy)
+                        prevent_destroy=change.prevent_destroy,
+                        bound_to=self._bound(handler, address))
         with self._outputs_lock:
             self.outputs[address] = dict(entry.outputs)
         self.store.record(str(address), entry)
 
 
 def applied(handler: Handler, live: Live, desired: dict[str, Any],
-            depends_on: tuple[str, ...], *, prevent_destroy: bool) -> ResourceState:
-    """What the state records once `desired` is live: the name and id, the outputs references
-    read, and `desired` as last-applied (sensitive values hashed)."""
+            depends_on: tuple[str, ...], *, prevent_destroy: bool, status: str = "ready",
+            bound_to: Mapping[str, str] | None = None) -> ResourceState:
+    """What the state records once `desired` is live (or, with status `creating`, once its
+    create was acknowledged): the name and id, the outputs references read, and `desired` as
+    last-applied (sensitive values hashed)."""
     return ResourceState(
         kind=handler.kind, name=live.name, id=live.id,
         last_applied=sensitive.hash_sensitive(desired, handler.rules),
         outputs={**live.outputs, "name": live.name}, depends_on=depends_on,
-        prevent_destroy=prevent_destroy)
+        prevent_destroy=prevent_destroy, status=status, bound_to=dict(bound_to or {}))

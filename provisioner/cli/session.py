@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 LOCAL_TOKEN = "local"
 LOCAL_SETTINGS_ENV = "PROVISIONER_LOCAL_SETTINGS"
+LOCK_LEASE_ENV = "PROVISIONER_LOCK_LEASE"
+"""Seconds a workspace-files lock outlives its holder's last renewal (default 60)."""
 """JSON settings for the embedded local workspace (delays, faults): for tests and benchmarks."""
 GITIGNORE = "# Written by provisioner: state, locks and the local workspace.\n*\n"
 
@@ -49,10 +51,18 @@ def provisioner_dir(stack: Stack | PlannedStack) -> Path:
     directory = stack_home(stack.root, stack.name)
     if not os.environ.get(PROVISIONER_DIR_ENV):
         _refuse_links(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(GITIGNORE)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text(GITIGNORE)
+    except OSError as exc:
+        from provisioner.diagnostics import error
+        from provisioner.errors import UserError
+
+        raise UserError([error(f"cannot write {exc.filename or directory}: {exc.strerror}",
+                               hint="make the stack's folder writable, or point "
+                                    "PROVISIONER_DIR at a folder that is")]) from None
     return directory
 
 
@@ -159,6 +169,22 @@ def _backend(stack: Stack | PlannedStack, directory: Path, client: WorkspaceClie
     if stack.target.state.startswith(STATE_WORKSPACE_PREFIX):
         from provisioner.state.workspace_files import WorkspaceFilesBackend
 
+        lease = os.environ.get(LOCK_LEASE_ENV)
         return WorkspaceFilesBackend(client, stack.target.state[len(STATE_WORKSPACE_PREFIX):],
-                                     stack.target.name)
+                                     stack.target.name,
+                                     **({"lease_seconds": _seconds(lease)} if lease else {}))
     return LocalBackend(directory / "state", stack.target.name)
+
+
+def _seconds(text: str) -> float:
+    from provisioner.diagnostics import error
+    from provisioner.errors import UserError
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86400:
+        raise UserError([error(f"{LOCK_LEASE_ENV} must be a number of seconds between 0 and "
+                               "86400")])
+    return seconds

@@ -1,4 +1,4 @@
-"""`provisioner state list|show|rm` and `refresh`: read and tend the state document."""
+"""`provisioner state list|show|rm|mv` and `refresh`: read and tend the state document."""
 
 from __future__ import annotations
 
@@ -55,13 +55,53 @@ def rm(address, path, target, lock_timeout) -> None:
     out(f"Removed {address} from the state; the workspace is unchanged.")
 
 
+@state.command()
+@click.argument("source")
+@click.argument("destination")
+@stack_options
+@click.option("--lock-timeout", default=0.0, type=float)
+def mv(source, destination, path, target, cli_vars, var_files, lock_timeout) -> None:
+    """Record the resource at SOURCE under DESTINATION (a renamed key, like `terraform state
+    mv`); the workspace is unchanged. A `moved:` block in the stack does the same in review."""
+    with _session(path, target, cli_vars, var_files) as session, \
+            session.store.locked("state mv", lock_timeout):
+        current = session.store.load()
+        _find(current, source)
+        _check_destination(current, source, destination)
+        session.store.move(source, destination)
+    out(f"Moved {source} to {destination}; the workspace is unchanged.")
+
+
+def _check_destination(current, source: str, destination: str) -> None:
+    """DESTINATION is a free address of a kind that names the same kind of object."""
+    from provisioner.diagnostics import did_you_mean, error
+    from provisioner.errors import UserError
+    from provisioner.kinds.registry import all_kinds, handler_for
+
+    try:
+        address = _address(destination)
+    except ValueError as exc:
+        raise UserError([error(str(exc))]) from None
+    if address.kind not in all_kinds():
+        raise UserError([error(f"no kind '{address.kind}'",
+                               hint=did_you_mean(address.kind, all_kinds()))])
+    if destination in current.resources:
+        raise UserError([error(f"the state already has {destination}",
+                               hint=f"`provisioner state rm {destination}` first if it is "
+                                    "stale")])
+    was = handler_for(current.resources[source].kind).provides
+    if handler_for(address.kind).provides != was:
+        raise UserError([error(f"cannot move {source} to {destination}: a {was} cannot "
+                               f"become a {handler_for(address.kind).provides}")])
+
+
 @click.command()
 @target_options
 @PARALLELISM
 @lock_timeout_option
 def refresh(path, target, parallelism, lock_timeout) -> None:
     """Record live ids and outputs in the state without changing the workspace."""
-    from provisioner.plan.planner import Subject, read_live
+    from provisioner.plan.planner import Subject, foreign, read_live
 
     with _session(path, target, parallelism) as session, \
             session.store.locked("refresh", lock_timeout, waiting_for_lock):
@@ -74,6 +114,9 @@ def refresh(path, target, parallelism, lock_timeout) -> None:
             if found is None:
                 session.store.record(str(subject.address), None)
                 out(f"{subject.address}: gone from the workspace; removed from the state")
+            elif foreign(remembered, found):
+                out(f"{subject.address}: '{found.name}' was re-created outside this stack "
+                    f"(id {found.id}; ours was {remembered.id}): not ours, left as recorded")
             else:
                 session.store.record(str(subject.address), dataclasses.replace(
                     remembered, id=found.id, outputs={**found.outputs, "name": found.name}))

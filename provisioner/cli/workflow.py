@@ -96,6 +96,10 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
     if placeholders:
         secret_lookups.create_placeholders(session.client, placeholders)
         emit(events.Note(placeholders_note(placeholders)))
+    for change in result.planned.plan.changes:
+        if change.moves and change.previous_address in session.store.state.resources:
+            session.store.move(change.previous_address, change.address)
+            emit(events.Note(f"{change.previous_address} moved to {change.address}"))
     applier = Applier(session.client, session.store, result.planned, emit,
                       timeouts=timeouts, stop=interrupts.STOP)
     # More resources in flight than requests: most of an apply is readiness waits, which hold
@@ -106,12 +110,14 @@ def apply_plan(session: Session, result: PlanResult, emit: events.Emit, *, paral
 def record_settled(session: Session, result: PlanResult) -> None:
     """Keep the state's record current where nothing needs applying: each resource's
     `prevent_destroy`, so removing a protected resource from the stack is refused; and, for a
-    resource the workspace already matches (no-op), the last-applied document, which a run
+    resource the workspace already matches (no-op, so ready: an interrupted create's wait
+    that has since ended is settled here), the last-applied document, which a run
     stopped after sending a change but before recording it leaves stale (drift would then
     report the tool's own change as made by hand, forever)."""
     from provisioner.diff import sensitive
     from provisioner.kinds.registry import handler_for
     from provisioner.operations import Action
+    from provisioner.plan.planner import bound_dependencies
     from provisioner.plan.resolve import resolve
 
     state = session.store.state
@@ -121,9 +127,15 @@ def record_settled(session: Session, result: PlanResult) -> None:
         if remembered is None or change.desired is None:
             continue
         address = Address.parse(change.address)
-        updated = dataclasses.replace(remembered, prevent_destroy=change.prevent_destroy)
-        if (change.action is Action.NO_OP
-                and sensitive.hash_value(remembered.last_applied) != change.desired_hash):
+        settled = change.action is Action.NO_OP
+        updated = dataclasses.replace(remembered, prevent_destroy=change.prevent_destroy,
+                                      status="ready" if settled else remembered.status)
+        if settled and not remembered.bound_to:  # recorded before the state had bindings
+            made_on = bound_dependencies(handler_for(address.kind),
+                                         result.planned.desired[address])
+            updated = dataclasses.replace(updated, bound_to={
+                str(a): outputs[a]["id"] for a in made_on if (outputs.get(a) or {}).get("id")})
+        if settled and sensitive.hash_value(remembered.last_applied) != change.desired_hash:
             applied = sensitive.hash_sensitive(
                 resolve(result.planned.desired[address], outputs), handler_for(address.kind).rules)
             if sensitive.hash_value(applied) == change.desired_hash:  # resolved as planned

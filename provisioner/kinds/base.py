@@ -79,6 +79,9 @@ class Handler(Protocol):
     """How much drift on each field matters (see `DriftSeverity`)."""
     generates: bool
     """Whether `provisioner generate` writes this kind's live resources as stack YAML."""
+    lives_on: tuple[str, ...]
+    """Fields naming the resource this one lives on, bound to that instance rather than its
+    name: when it is re-created, this one must be too (an index on its endpoint)."""
 
     def desired(self, spec: ResourceSpec, root: Path) -> dict[str, Any]:
         """The spec as the document the engine diffs and stores (REST JSON shape); `root`
@@ -116,6 +119,8 @@ class Handler(Protocol):
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]: ...
 
+    def used_by(self, live: Live) -> tuple[tuple[str, str], ...]: ...
+
     def refusals(self, live: Live, last_applied: dict[str, Any] | None
                  ) -> tuple[str, ...]: ...
 
@@ -133,6 +138,7 @@ class HandlerBase:
 
     severity: ClassVar[Severities] = {}
     generates: bool = False
+    lives_on: tuple[str, ...] = ()
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         return []
@@ -143,6 +149,12 @@ class HandlerBase:
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
         """(kind, name) of resources that live inside this one and go with it."""
+        return ()
+
+    def used_by(self, live: Live) -> tuple[tuple[str, str], ...]:
+        """(provides, name) of other resources that use this one, so that it cannot go while
+        they stay (a model version an endpoint serves). A plan that deletes them too deletes
+        them first; one that keeps them is refused."""
         return ()
 
     def refusals(self, live: Live, last_applied: dict[str, Any] | None) -> tuple[str, ...]:

@@ -111,7 +111,7 @@ class RegisteredModelHandler(HandlerBase):
             document["owner"] = uc.model_info(client, name).get("owner")
         if fields is None or "grants" in fields:
             document["grants"] = _grants(uc.get_grants(client, name))
-        used = _served_versions(client, model.name)
+        used, users = _serving(client, model.name)
         return Live(
             name=model.name, document=document,
             outputs={"name": model.name, "version": ours.version if ours else None,
@@ -119,7 +119,7 @@ class RegisteredModelHandler(HandlerBase):
             ready=ours is not None and ours.status == "READY",
             status=ours.status if ours else "no version with this content",
             facts={"versions": [v.version for v in model.versions], "served": used,
-                   "aliased": sorted(set(model.aliases.values()))})
+                   "served_by": users, "aliased": sorted(set(model.aliases.values()))})
 
     def create(self, client: Workspace, desired: dict[str, Any]) -> None:
         registry.create_model(client, desired["name"], desired.get("description"))
@@ -187,11 +187,12 @@ class RegisteredModelHandler(HandlerBase):
         count = len(live.facts.get("versions", ()))
         return (f"{count} version{'s' if count != 1 else ''} go with it",) if count else ()
 
+    def used_by(self, live: Live) -> tuple[tuple[str, str], ...]:
+        """The endpoints serving its versions: deleted first when they go too."""
+        return tuple(("serving_endpoint", name) for name in live.facts.get("served_by", ()))
+
     def refusals(self, live: Live, last_applied: dict[str, Any] | None) -> tuple[str, ...]:
         versions = live.facts.get("versions", ())
-        served = live.facts.get("served", ())
-        if served:
-            return (f"versions {', '.join(served)} are served by endpoints",)
         if versions and not (last_applied or {}).get("delete_versions"):
             return (f"it has {len(versions)} versions: set lifecycle.delete_versions: true "
                     "(and apply) to let them go",)
@@ -227,11 +228,13 @@ def _file_hash(path: Path) -> str:
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _served_versions(client: Workspace, name: str) -> list[str]:
-    """Versions of `name` that serving endpoints serve (list summaries name them)."""
-    served = set()
+def _serving(client: Workspace, name: str) -> tuple[list[str], list[str]]:
+    """Versions of `name` that serving endpoints serve, and those endpoints (list summaries
+    name them)."""
+    served, users = set(), set()
     for endpoint in serving_endpoints.list_all(client):
         for entity in (endpoint.get("config") or {}).get("served_entities", []):
             if str(entity.get("entity_name", "")).lower() == name.lower():
                 served.add(str(entity.get("entity_version")))
-    return sorted(served, key=lambda v: int(v) if v.isdigit() else 0)
+                users.add(endpoint["name"])
+    return sorted(served, key=lambda v: int(v) if v.isdigit() else 0), sorted(users)

@@ -90,6 +90,7 @@ class VectorSearchIndexHandler(HandlerBase):
     rules: ClassVar[Rules] = RULES
     severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
     generates = True
+    lives_on = ("endpoint_name",)  # bound to the endpoint's instance (reference §4)
     ready_timeout: ClassVar[float] = 75 * 60.0  # a first Delta Sync can take an hour
 
     def desired(self, spec: VectorSearchIndexSpec, root: Path) -> dict[str, Any]:

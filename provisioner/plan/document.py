@@ -56,6 +56,12 @@ class ResourceChangeDocument(_Document):
         description="The resource's `lifecycle.ignore_changes`, which apply honours too.")
     prevent_destroy: bool = Field(description="The resource's `lifecycle.prevent_destroy`.")
 
+    previous_address: str | None = Field(
+        None, description="The address the state knew this resource by, when it moves "
+        "(a renamed key or a `moved:` block), as in Terraform's JSON plan.")
+    live_id: str | None = Field(
+        None, description="The workspace id the plan saw; apply refuses to change or delete "
+        "an object whose id is no longer this one.")
 
 class StackOriginDocument(_Document):
     """Which stack and target the plan was made from: apply opens them from any folder."""

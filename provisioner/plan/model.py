@@ -59,6 +59,14 @@ class ResourceChange:
     (apply resolves them as it goes), sensitive values hashed. None for a delete."""
     ignore_changes: tuple[str, ...] = ()
     prevent_destroy: bool = False
+    previous_address: str | None = None
+    """Where the state recorded this resource before: apply moves the entry first."""
+    live_id: str | None = None
+    """The id of the object the plan read: apply changes or deletes no other."""
+
+    @property
+    def moves(self) -> bool:
+        return self.previous_address is not None and self.previous_address != self.address
 
     @property
     def replace_fields(self) -> tuple[str, ...]:
@@ -77,6 +85,7 @@ class ResourceChange:
             "notes": list(self.notes), "drift": [f.to_dict() for f in self.drift],
             "desired": self.desired, "ignore_changes": list(self.ignore_changes),
             "prevent_destroy": self.prevent_destroy,
+            "previous_address": self.previous_address, "live_id": self.live_id,
         }
 
     @classmethod
@@ -93,6 +102,7 @@ class ResourceChange:
             drift=tuple(FieldDiff.from_dict(f) for f in data.get("drift", [])),
             desired=data.get("desired"), ignore_changes=tuple(data.get("ignore_changes", [])),
             prevent_destroy=bool(data.get("prevent_destroy")),
+            previous_address=data.get("previous_address"), live_id=data.get("live_id"),
         )
 
 
@@ -153,7 +163,7 @@ class Plan:
         where a resource moved outside or gone (no live read: no `before`) is recorded."""
         if self.operation == "refresh-only":
             return any(c.drift or c.before is None for c in self.changes)
-        return any(c.action is not Action.NO_OP for c in self.changes)
+        return any(c.action is not Action.NO_OP or c.moves for c in self.changes)
 
     def counts(self) -> dict[str, int]:
         counts = {str(a): 0 for a in Action}

@@ -10,13 +10,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from provisioner.addresses import Address, format_field_path
+from provisioner.addresses import Address, find_references, format_field_path
 from provisioner.diagnostics import Diagnostic, error
 from provisioner.diff import sensitive
 from provisioner.diff.rules import parse_path
 from provisioner.diff.three_way import FieldChange, compare
 from provisioner.errors import ApiError
-from provisioner.kinds.base import Live
+from provisioner.kinds.base import Handler, Live
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action, Reason
 from provisioner.placeholders import UNKNOWN
@@ -55,7 +55,10 @@ def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, A
     """What to read: a resource the state knows is read by the name it has in the workspace
     (so a rename is planned as a replace of it, never as a second resource); any other by the
     name the stack gives it (so a lost state adopts by name). The plan compares the fields
-    the stack sets and those it set last time (to reset them), no others."""
+    the stack sets and those it set last time (to reset them), no others. Moves apply
+    first: a renamed key reads the object its old address recorded."""
+    _check_kinds(state)
+    state, _ = moved(stack, state)
     found = {}
     for address, resource in stack.resources.items():
         remembered = state.resources.get(str(address))
@@ -67,6 +70,29 @@ def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, A
     for text, remembered in state.resources.items():
         found.setdefault(Address.parse(text), Subject(Address.parse(text), remembered.name))
     return [s for s in found.values() if s.name != UNKNOWN]
+
+
+def bound_dependencies(handler: Handler, raw: Mapping[str, Any]) -> tuple[Address, ...]:
+    """The resources `raw` (a desired document, references unresolved) lives on: those its
+    kind's `lives_on` fields reference. An index is bound to its endpoint's instance, not its
+    name (vector-search.md §4)."""
+    found = {r.address for field in handler.lives_on
+             if isinstance(raw.get(field), str)
+             for r in find_references(raw[field])}
+    return tuple(sorted(found))
+
+
+def _check_kinds(state: State) -> None:
+    """An entry of a kind this provisioner does not know (a newer one wrote it) is named, not
+    guessed at."""
+    from provisioner.errors import UserError
+    from provisioner.kinds.registry import all_kinds
+
+    unknown = [a for a, r in state.resources.items() if r.kind not in all_kinds()]
+    if unknown:
+        raise UserError([error(f"the state records {a}, of a kind this provisioner does not "
+                               "know", hint="upgrade provisioner, or `provisioner state rm` it")
+                         for a in unknown])
 
 
 def read_live(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
@@ -160,8 +186,13 @@ def build_plan(
 ) -> Planned:
     """Diff every resource. Pure: the same inputs (the desired `documents` from
     `desired_documents`, the time `created`) always give the same plan."""
-    selected = _closure(stack, set(only)) if only else None
-    builder = _Builder(stack, state, live, documents)
+    recorded = state
+    state, moves = moved(stack, state)
+    selected = None
+    if only:
+        selected = (_dependents(stack, state, set(only)) if destroy
+                    else _closure(stack, set(only)))
+    builder = _Builder(stack, state, live, documents, moves)
     if not destroy:
         for address in _order(stack):
             if selected is None or address in selected:
@@ -173,7 +204,7 @@ def build_plan(
             builder.orphan(address, remembered, destroy)
     builder.containment()
     changes = tuple(sorted(builder.changes, key=lambda c: c.address))
-    plan = Plan(origin(stack, documents), state.lineage, state.serial, changes,
+    plan = Plan(origin(stack, documents), recorded.lineage, recorded.serial, changes,
                 "destroy" if destroy else "apply", tuple(builder.diagnostics), created)
     return Planned(plan, builder.desired)
 
@@ -207,6 +238,70 @@ def _order(stack: Stack) -> list[Address]:
     return list(sorter.static_order())
 
 
+@dataclass(frozen=True, slots=True)
+class Moves:
+    """Where the state's entries move before planning: new address -> the old one."""
+
+    previous: dict[Address, Address]
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def moved(stack: Stack, state: State) -> tuple[State, Moves]:
+    """The state as the stack addresses it: `moved:` blocks first (in order, so chains
+    work), then implicit renames: a declared address the state lacks whose kind and name are
+    those of exactly one entry the stack no longer declares is the same object under a new
+    key (never a delete plus an adopt of it). Pure, like Terraform's refactoring step."""
+    previous: dict[Address, Address] = {}
+    problems: list[Diagnostic] = []
+
+    def move(source: Address, destination: Address) -> None:
+        nonlocal state
+        state = state.moved(str(source), str(destination))
+        previous[destination] = previous.pop(source, source)
+
+    for block in stack.moved:
+        if str(block.source) not in state.resources:
+            continue  # already moved, or never applied: a kept block is history
+        if str(block.destination) in state.resources:
+            problems.append(error(
+                f"cannot move {block.source} to {block.destination}: the state already has "
+                f"{block.destination}", block.span,
+                hint="remove one of them from the state first (provisioner state rm)"))
+            continue
+        move(block.source, block.destination)
+    gone = [Address.parse(a) for a in state.resources if Address.parse(a) not in stack.resources]
+    for address, resource in stack.resources.items():
+        if str(address) in state.resources:
+            continue
+        name = _static_name(resource)
+        provides = handler_for(address.kind).provides
+        same = [old for old in gone if state.resources[str(old)].name == name
+                and handler_for(old.kind).provides == provides]
+        if len(same) == 1:
+            move(same[0], address)
+            gone.remove(same[0])
+    return state, Moves(previous, tuple(problems))
+
+
+def _dependents(stack: Stack, state: State, roots: set[Address]) -> set[Address]:
+    """The addresses asked for and everything that depends on them: what a destroy of them
+    must take first."""
+    needs: dict[Address, set[Address]] = {
+        Address.parse(a): {Address.parse(d) for d in r.depends_on}
+        for a, r in state.resources.items()}
+    for address, resource in stack.resources.items():
+        needs.setdefault(address, set()).update(d.address for d in resource.dependencies)
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for address, depends in needs.items():
+            if address not in found and depends & found:
+                found.add(address)
+                grew = True
+    return found
+
+
 def _closure(stack: Stack, roots: set[Address]) -> set[Address]:
     """The addresses asked for and everything they depend on."""
     found: set[Address] = set()
@@ -223,16 +318,21 @@ def _closure(stack: Stack, roots: set[Address]) -> set[Address]:
 
 class _Builder:
     def __init__(self, stack: Stack, state: State, live: Mapping[Address, Live | None],
-                 documents: Mapping[Address, dict[str, Any]]):
+                 documents: Mapping[Address, dict[str, Any]], moves: Moves):
         self.stack = stack
         self.documents = documents
         self.state = state
         self.live = live
+        self.moves = moves
         self.outputs: dict[Address, dict[str, Any]] = {
             Address.parse(a): dict(r.outputs) for a, r in state.resources.items()}
         self.changes: list[ResourceChange] = []
         self.desired: dict[Address, dict[str, Any]] = {}
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics: list[Diagnostic] = list(moves.problems)
+
+    def _previous(self, address: Address) -> str | None:
+        source = self.moves.previous.get(address)
+        return str(source) if source is not None else None
 
     def resource(self, resource: Resource) -> None:
         address = resource.address
@@ -252,26 +352,68 @@ class _Builder:
                       location=location, depends_on=depends,
                       desired=sensitive.hash_sensitive(raw, handler.rules),
                       ignore_changes=ignore,
-                      prevent_destroy=resource.spec.lifecycle.prevent_destroy)
+                      prevent_destroy=resource.spec.lifecycle.prevent_destroy,
+                      previous_address=self._previous(address))
         if live is None:
             reason = Reason.GONE_FROM_WORKSPACE if remembered else Reason.NEW_RESOURCE
             self.changes.append(ResourceChange(action=Action.CREATE, reason=str(reason), **common))
             self.outputs[address] = {"name": common["name"]}
         else:
+            ours = remembered is not None and not foreign(remembered, live)
+            last_applied = last_applied if ours else None
             changes, drifts = compare(desired, live.document, last_applied, handler.rules,
                                       ignore)
             fields = tuple(self._field(c) for c in changes)
-            action, reason = _action(fields, in_state=remembered is not None)
+            action, reason = _action(fields, in_state=ours)
+            notes: tuple[str, ...] = ()
+            if remembered is not None and not ours:
+                reason = Reason.NOT_OURS
+                notes = (f"re-created outside this stack (id {live.id}; the state recorded "
+                         f"{remembered.id}): not ours, so it is adopted as found",)
+                if action is Action.REPLACE:
+                    self.diagnostics.append(error(
+                        f"{address}: '{live.name}' was re-created outside this stack and "
+                        f"differs in {', '.join(f.path for f in fields if f.forces_replace)}, "
+                        "which only a replace changes: replacing it would delete an object "
+                        "that is not ours", resource.span,
+                        hint="make the stack match it, or delete it by hand if it is to go"))
+            elif ours and (rebuilt := self._rebuilt_under(remembered)):
+                action, reason = Action.REPLACE, Reason.BOUND_TO_REPLACED
+                notes = (f"it was made on {rebuilt}, which was re-created since (another id): "
+                         "it is re-created there too",)
+                self._protect(resource.spec.lifecycle.prevent_destroy, address, "replace")
+            elif ours and remembered.status == "failed":
+                action, reason = Action.REPLACE, Reason.FAILED_CREATE
+                notes = (f"it never became ready after its create ({live.status}): "
+                         "re-created, as a tainted resource is",)
+            elif ours and remembered.status == "creating" and (
+                    action is Action.NO_OP and not live.ready):
+                action, reason = Action.UPDATE, Reason.UNFINISHED_CREATE
+                notes = (f"created by an earlier apply that stopped before it was ready "
+                         f"({live.status}): apply resumes the wait",)
             drifted = tuple(self._field(c) for c in drifts) if last_applied else ()
             self.changes.append(ResourceChange(
                 action=action, reason=str(reason), fields=fields,
                 before=sensitive.mask(live.document, handler.rules),
-                fingerprint=fingerprint(live), drift=drifted, **common))
+                fingerprint=fingerprint(live), drift=drifted, notes=notes, live_id=live.id,
+                **common))
             self.outputs[address] = ({"name": common["name"]} if action is Action.REPLACE
                                      else {**live.outputs, "name": live.name})
             if action is Action.REPLACE:
                 self._protect(resource.spec.lifecycle.prevent_destroy, address, "replace")
         self.desired[address] = raw
+
+    def _rebuilt_under(self, remembered: ResourceState) -> str | None:
+        """The first resource this one was made on that is not that instance any more: gone,
+        re-created with another id, or planned for a replace."""
+        for text, made_on in sorted(remembered.bound_to.items()):
+            address = Address.parse(text)
+            live = self.live.get(address)
+            planned = next((c for c in self.changes if c.address == text), None)
+            if (live is None or (live.id and live.id != made_on)
+                    or (planned is not None and planned.action is Action.REPLACE)):
+                return text
+        return None
 
     def _ignore_patterns(self, resource: Resource) -> tuple[str, ...]:
         """`lifecycle.ignore_changes`, each checked: a malformed path is the user's error."""
@@ -309,6 +451,7 @@ class _Builder:
                     f"{change.address} would {change.action} with {', '.join(outside)} "
                     "still on it, outside this stack", resource.span if resource else None,
                     hint="delete or move them first"))
+        self._users_first(by_name)
         for i, change in enumerate(self.changes):
             live = self._destroyed_live(change)
             if live is None:
@@ -323,6 +466,30 @@ class _Builder:
                 self.diagnostics.append(error(f"{change.address} cannot be {verb}: {refusal}",
                                               resource.span if resource else None))
 
+    def _users_first(self, by_name: dict[tuple[str, str], int]) -> None:
+        """What uses a resource that goes (an endpoint serving a model's version) is deleted
+        first when it goes too, so that a stack can always remove itself; one that stays
+        makes it an error."""
+        for change in list(self.changes):
+            live = self._destroyed_live(change)
+            if live is None:
+                continue
+            for provides, name in handler_for(change.kind).used_by(live):
+                index = by_name.get((provides, name))
+                user = self.changes[index] if index is not None else None
+                if user is not None and user.action is Action.DELETE:
+                    if change.address not in user.depends_on:
+                        self.changes[index] = dataclasses.replace(
+                            user, depends_on=(*user.depends_on, change.address))
+                    continue
+                resource = self.stack.resources.get(Address.parse(change.address))
+                verb = "replaced" if change.action is Action.REPLACE else "deleted"
+                self.diagnostics.append(error(
+                    f"{change.address} cannot be {verb}: {provides.replace('_', ' ')} "
+                    f"'{name}' uses it", resource.span if resource else None,
+                    hint=f"delete '{name}' too (or first), or stop it using "
+                         f"{change.address}"))
+
     def _destroyed_live(self, change: ResourceChange) -> Live | None:
         if change.action not in (Action.REPLACE, Action.DELETE):
             return None
@@ -331,13 +498,22 @@ class _Builder:
     def orphan(self, address: Address, remembered: ResourceState, destroy: bool) -> None:
         handler = handler_for(address.kind)
         live = self.live.get(address)
+        reason = Reason.REMOVED_FROM_STACK if not destroy else Reason.CHANGED
         notes = () if live else ("already gone from the workspace: only the state entry goes",)
+        if live is not None and foreign(remembered, live):
+            reason = Reason.NOT_OURS
+            notes = (f"'{live.name}' was re-created outside this stack (id {live.id}; ours was "
+                     f"{remembered.id}): not ours, so it stays; only the state entry goes",)
         self.changes.append(ResourceChange(
             address=str(address), kind=address.kind, name=remembered.name, action=Action.DELETE,
-            reason=str(Reason.REMOVED_FROM_STACK if not destroy else Reason.CHANGED),
-            before=sensitive.mask(live.document, handler.rules) if live else None,
+            reason=str(reason),
+            before=(sensitive.mask(live.document, handler.rules)
+                    if live and reason is not Reason.NOT_OURS else None),
             fingerprint=fingerprint(live) if live else None,
-            depends_on=remembered.depends_on, notes=notes))
+            depends_on=remembered.depends_on, notes=notes,
+            previous_address=self._previous(address), live_id=live.id if live else None))
+        if reason is Reason.NOT_OURS:
+            return
         resource = self.stack.resources.get(address)
         prevent = (resource.spec.lifecycle.prevent_destroy if resource
                    else remembered.prevent_destroy)
@@ -359,6 +535,12 @@ class _Builder:
         """The diff has already masked sensitive values in `before` and `after`."""
         return FieldDiff(format_field_path(change.path), change.before, change.after,
                          change.reason, change.forces_replace)
+
+
+def foreign(remembered: ResourceState, live: Live) -> bool:
+    """Whether the object of the recorded name is another one than the state recorded:
+    deleted and re-created outside this stack (kinds without ids cannot tell)."""
+    return bool(remembered.id and live.id and live.id != remembered.id)
 
 
 def _action(fields: tuple[FieldDiff, ...], *, in_state: bool) -> tuple[Action, Reason]:

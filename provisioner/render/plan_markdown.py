@@ -28,7 +28,8 @@ DESTRUCTIVE = ("replace", "delete")
 
 def render(document: dict[str, Any], *, artifact: str = "plan.json",
            limit: int = COMMENT_LIMIT) -> str:
-    changes = [c for c in document["resource_changes"] if c["action"] != "no-op"]
+    changes = [c for c in document["resource_changes"]
+               if c["action"] != "no-op" or c.get("previous_address")]
     destructive = [c for c in changes if c["action"] in DESTRUCTIVE]
     whole = f"the full plan is in the artifact {code(artifact)}"
     sections = [
@@ -80,6 +81,8 @@ def _details(change: dict[str, Any], artifact: str) -> str:
     head = (f"<code>{escape(SYMBOLS[action])} {escape(change['address'])}</code> "
             f"{action}{where}")
     notes = [f"- note: {text(clip(n))}" for n in change.get("notes", [])]
+    if change.get("previous_address"):
+        notes.insert(0, f"- moved from {code(change['previous_address'])}")
     lines = _diff_lines(change)
     body = "\n".join(notes)
     if lines:

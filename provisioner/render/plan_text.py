@@ -21,7 +21,8 @@ def render(document: dict[str, Any], *, color: bool = False) -> str:
     if document.get("operation") == "refresh-only":
         return _refresh(document)
     lines: list[str] = []
-    changes = [c for c in document["resource_changes"] if c["action"] != "no-op"]
+    changes = [c for c in document["resource_changes"]
+               if c["action"] != "no-op" or _moves(c)]
     for change in changes:
         lines += _change(change, color)
         lines.append("")
@@ -55,22 +56,32 @@ def diagnostic(found: dict[str, Any]) -> str:
 
 def summary(document: dict[str, Any]) -> str:
     counts = document["summary"]
-    if not any(n for action, n in counts.items() if action != "no-op"):
+    moves = sum(1 for c in document["resource_changes"] if _moves(c))
+    if not moves and not any(n for action, n in counts.items() if action != "no-op"):
         return "No changes. The workspace matches the stack."
     verb = "Destroy" if document.get("operation") == "destroy" else "Plan"
+    moved = f", {moves} to move" if moves else ""
     return (f"{verb}: {counts['create']} to add, {counts['update']} to change, "
             f"{counts['replace']} to replace, {counts['delete']} to destroy, "
-            f"{counts['adopt']} to adopt.")
+            f"{counts['adopt']} to adopt{moved}.")
+
+
+def _moves(change: dict[str, Any]) -> bool:
+    previous = change.get("previous_address")
+    return bool(previous) and previous != change["address"]
 
 
 def _change(change: dict[str, Any], color: bool) -> list[str]:
     action = change["action"]
     symbol = SYMBOLS[action]
     where = f"  ({visible(change['location'])})" if change.get("location") else ""
-    head = f"{symbol} {change['address']} will be {VERBS[action]}{where}"
+    head = (f"{symbol} {change['address']} will be {VERBS[action]}{where}" if action != "no-op"
+            else f"  {change['address']} has moved from {change['previous_address']}{where}")
     if color:
         head = _paint(head, action)
     lines = [head]
+    if action != "no-op" and _moves(change):
+        lines.append(f"    # moved from {change['previous_address']}")
     if action == "replace" and change["replace_fields"]:
         lines.append(f"    # forced by: {visible(', '.join(change['replace_fields']))}")
     if action == "create":

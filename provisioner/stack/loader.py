@@ -26,6 +26,8 @@ from provisioner.specs.base import ResourceSpec, StackPath
 from provisioner.stack import confinement, nodes, references, variables
 from provisioner.stack.model import (
     IncludedFile,
+    Move,
+    MovedDecl,
     Resource,
     Stack,
     StackFile,
@@ -166,6 +168,58 @@ def _names_taken_twice(resources: Mapping[Address, Resource]) -> list[Diagnostic
     return problems
 
 
+def _moves(blocks: list[MovedDecl], resources: Mapping[Address, Resource], main: Document
+           ) -> tuple[tuple[Move, ...], list[Diagnostic]]:
+    """`moved:` blocks, checked: both ends are addresses of known kinds naming the same kind
+    of workspace object, `to` is declared and `from` no longer is, and no address moves
+    twice."""
+    moves, problems, seen = [], [], set()
+    for index, block in enumerate(blocks):
+        ends = []
+        for end, text in (("from", block.from_), ("to", block.to)):
+            span = main.span(("moved", index, end))
+            try:
+                address = Address.parse(text)
+            except ValueError as exc:
+                problems.append(error(f"moved.{end}: {exc}", span))
+                continue
+            if address.kind not in SPECS:
+                problems.append(error(f"moved.{end}: no kind '{address.kind}'", span,
+                                      hint=did_you_mean(address.kind, SPECS)))
+                continue
+            ends.append(address)
+        if len(ends) != 2:
+            continue
+        source, destination = ends
+        span = main.span(("moved", index))
+        if destination not in resources:
+            problems.append(error(
+                f"moved.to: {destination} is not declared in the stack",
+                main.span(("moved", index, "to")),
+                hint=did_you_mean(str(destination), [str(a) for a in resources])))
+        elif source in resources:
+            problems.append(error(
+                f"moved.from: {source} is still declared in the stack; a moved block names "
+                "the address a resource had before", main.span(("moved", index, "from")),
+                hint="remove the old resource, or this block"))
+        elif _namespace(source) != _namespace(destination):
+            problems.append(error(
+                f"cannot move {source} to {destination}: one is a {_namespace(source)}, "
+                f"the other a {_namespace(destination)}", span))
+        elif source in seen:
+            problems.append(error(f"moved.from: {source} is moved twice",
+                                  main.span(("moved", index, "from"))))
+        else:
+            seen.add(source)
+            moves.append(Move(source, destination, span))
+    return tuple(moves), problems
+
+
+def _namespace(address: Address) -> str:
+    spec = SPECS[address.kind]
+    return spec.NAMESPACE or spec.KIND
+
+
 def _fields(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, tuple]]:
     """Each node's path below the root, and the path of where it is written: a mapping or list
     field at its key (a block value starts on the next line), anything else at its value."""
@@ -247,6 +301,8 @@ class _Loader:
             return None
         self.diagnostics += references.cycles(resources)
         self.diagnostics += _names_taken_twice(resources)
+        moves = _moves(decl.moved, resources, main)
+        self.diagnostics += moves[1]
         return Stack(
             name=decl.stack,
             root=self.root,
@@ -256,6 +312,7 @@ class _Loader:
             resources=dict(sorted(resources.items())),
             secret_references=self._secrets(raws, resources),
             digest=_digest(documents),
+            moved=moves[0],
         )
 
     def _read(self, path: Path, *, required: bool = True) -> Document | None:

@@ -45,6 +45,15 @@ class Resource:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """A `moved:` block: the object the state records at `source` is now `destination`."""
+
+    source: Address
+    destination: Address
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     name: str
     workspace: WorkspaceDecl | None
@@ -67,6 +76,7 @@ class Stack:
     secret_references: dict[SecretReference, tuple[Span, ...]]
     digest: str = ""
     """Hash of what the stack's files say (see `loader._digest`)."""
+    moved: tuple[Move, ...] = ()
 
     def counts_by_kind(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -91,6 +101,15 @@ def _resources_model() -> type[Spec]:
 Resources = _resources_model()
 
 
+class MovedDecl(Spec):
+    """A resource's key (or kind) changed: the state's entry moves, the object stays (like
+    Terraform's `moved` block). Keep it as long as some state may still have the old
+    address; once moved it does nothing."""
+
+    from_: str = Field(alias="from", description="The old address, `<kind>.<key>`.")
+    to: str = Field(description="The new address, declared in this stack.")
+
+
 class StackFile(Spec):
     """The shape of `stack.yaml`; its JSON Schema is what editors check stacks against."""
 
@@ -103,6 +122,8 @@ class StackFile(Spec):
     variables: dict[str, VariableDecl] = Field(default_factory=dict)
     targets: dict[str, TargetDecl] = Field(default_factory=dict)
     resources: Resources | None = None  # type: ignore[valid-type]
+    moved: list[MovedDecl] = Field(default_factory=list,
+                                   description="Renamed resources: `{from: OLD, to: NEW}`.")
 
 
 class IncludedFile(Spec):

@@ -15,11 +15,17 @@ class ResourceStateDocument(_Document):
     kind: str
     name: str
     id: str | None
+    status: Literal["creating", "ready", "failed"] = Field(
+        "ready", description="creating: acknowledged by the workspace, not yet ready (the next "
+        "apply resumes the wait); failed: never became ready (the next apply replaces it).")
     last_applied: dict[str, Any] = Field(
         description="The desired document last applied; sensitive values as sha256 hashes.")
     outputs: dict[str, Any] = Field(description="Attributes references may read.")
     depends_on: list[str]
     prevent_destroy: bool
+    bound_to: dict[str, str] = Field(
+        default_factory=dict, description="Address -> id of each resource this one was made "
+        "on (referenced in a field only a re-creation changes): re-created when that one is.")
 
 
 class StateDocument(_Document):

@@ -9,8 +9,8 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from provisioner.diagnostics import error
 from provisioner.errors import UserError
@@ -24,6 +24,9 @@ class LockInfo:
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    expires: str = ""
+    """For a lease (workspace-files backend): when it lapses unless its holder renews it;
+    empty for a lock that lives as long as its holder (the local backend's OS lock)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -31,7 +34,18 @@ class LockInfo:
     @classmethod
     def from_json(cls, text: str) -> LockInfo:
         data = json.loads(text)
-        return cls(**{k: data[k] for k in ("operation", "id", "owner", "host", "pid", "created")})
+        return cls(**{k: data[k] for k in ("operation", "id", "owner", "host", "pid", "created")},
+                   expires=str(data.get("expires") or ""))
+
+    def leased(self, seconds: float) -> LockInfo:
+        """This lock with its lease running `seconds` from now."""
+        until = datetime.now(UTC) + timedelta(seconds=seconds)
+        return replace(self, expires=until.isoformat(timespec="seconds"))
+
+    @property
+    def expired(self) -> bool:
+        """A lease its holder stopped renewing (a killed or cancelled run)."""
+        return bool(self.expires) and datetime.now(UTC) >= datetime.fromisoformat(self.expires)
 
     @property
     def age_seconds(self) -> float:
@@ -52,8 +66,10 @@ class LockInfo:
 
     def describe(self) -> str:
         stale = " — that process is gone: the lock is stale" if self.holder_is_dead else ""
+        lease = f", leased until {self.expires}" if self.expires else ""
         return (f"held by {self.owner}@{self.host} (pid {self.pid}) for '{self.operation}' "
-                f"since {self.created} ({_age(self.age_seconds)} ago), lock ID {self.id}{stale}")
+                f"since {self.created} ({_age(self.age_seconds)} ago){lease}, lock ID "
+                f"{self.id}{stale}")
 
 
 def _user() -> str:

@@ -10,6 +10,10 @@ from typing import Any
 from provisioner.errors import UserError
 
 FORMAT_VERSION = 1
+STATUSES = ("creating", "ready", "failed")
+"""A resource's status, as Terraform taints: `creating` from the moment the workspace
+acknowledged its create until it is ready (an interrupted wait is resumed by the next apply),
+`failed` when it never became ready (the next apply replaces it)."""
 
 
 class DamagedState(UserError):
@@ -27,11 +31,16 @@ class ResourceState:
     outputs: dict[str, Any] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
     prevent_destroy: bool = False
+    status: str = "ready"
+    bound_to: dict[str, str] = field(default_factory=dict)
+    """Address -> id of each resource this one was made on (a reference in a field only a
+    re-creation changes): when that one is re-created, so must this be."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "id": self.id,
+        return {"kind": self.kind, "name": self.name, "id": self.id, "status": self.status,
                 "last_applied": self.last_applied, "outputs": self.outputs,
-                "depends_on": list(self.depends_on), "prevent_destroy": self.prevent_destroy}
+                "depends_on": list(self.depends_on), "prevent_destroy": self.prevent_destroy,
+                "bound_to": self.bound_to}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceState:
@@ -39,7 +48,9 @@ class ResourceState:
                    last_applied=data.get("last_applied") or {},
                    outputs=data.get("outputs") or {},
                    depends_on=tuple(data.get("depends_on") or ()),
-                   prevent_destroy=bool(data.get("prevent_destroy")))
+                   prevent_destroy=bool(data.get("prevent_destroy")),
+                   status=data.get("status") or "ready",
+                   bound_to=dict(data.get("bound_to") or {}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +70,15 @@ class State:
             resources.pop(address, None)
         else:
             resources[address] = resource
+        return replace(self, lineage=self.lineage or str(uuid.uuid4()), serial=self.serial + 1,
+                       resources=dict(sorted(resources.items())))
+
+    def moved(self, source: str, destination: str) -> State:
+        """A new state with the entry at `source` recorded at `destination` instead (the
+        serial bumped): the same object under a new address."""
+        resources = dict(self.resources)
+        entry = resources.pop(source)
+        resources[destination] = replace(entry, kind=destination.partition(".")[0])
         return replace(self, lineage=self.lineage or str(uuid.uuid4()), serial=self.serial + 1,
                        resources=dict(sorted(resources.items())))
 
@@ -95,6 +115,13 @@ class State:
             where = ".".join(str(part) for part in problem["loc"]) or "the document"
             raise DamagedState([error(f"state {origin} is damaged: {where}: {problem['msg']}",
                                       hint=DAMAGED_HINT)]) from None
+        for address, entry in document.resources.items():
+            kind, dot, key = address.partition(".")
+            if not (dot and key and kind == entry.kind):
+                raise DamagedState([error(
+                    f"state {origin} is damaged: resources.{address}: not an address of the "
+                    f"form <kind>.<key> whose kind is the entry's kind ('{entry.kind}')",
+                    hint=DAMAGED_HINT)])
         return cls(stack=document.stack, target=document.target, lineage=document.lineage,
                    serial=document.serial,
                    resources={a: ResourceState.from_dict(r.model_dump())

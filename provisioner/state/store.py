@@ -19,12 +19,19 @@ class Backend(Protocol):
 
     backup_location: str
     """Where `read_backup` reads: the document as it was before the last write."""
+    lease_seconds: float | None
+    """A lock that lapses unless renewed (seconds), or None for one that lives exactly as
+    long as its holder."""
 
     def read(self) -> str | None: ...
     def read_backup(self) -> str | None: ...
     def write(self, text: str) -> None: ...
-    def try_lock(self, info: LockInfo) -> LockInfo | None: ...
-    def read_lock(self) -> LockInfo | None: ...
+    def try_lock(self, info: LockInfo) -> LockInfo | None:
+        """Take the lock if it is free; else return who holds it."""
+    def renew(self, info: LockInfo) -> bool:
+        """Keep holding it; False when it is no longer ours."""
+    def read_lock(self) -> LockInfo | None:
+        """Who holds the lock now, or None."""
     def unlock(self, lock_id: str) -> bool: ...
 
 
@@ -38,6 +45,7 @@ class StateStore:
         self._mutex = threading.Lock()
         self._state: State | None = None
         self._held: LockInfo | None = None
+        self._lost = False
 
     def load(self) -> State:
         """The current state, or a new empty one (fresh lineage) when there is none yet."""
@@ -50,10 +58,14 @@ class StateStore:
             except DamagedState as exc:
                 raise UserError([dataclasses.replace(d, hint=self._restore_hint())
                                  for d in exc.diagnostics]) from None
-            if self._state.stack != self.stack:
-                raise UserError([error(
-                    f"state {self.backend} belongs to stack '{self._state.stack}', "
-                    f"not '{self.stack}'")])
+            for what, found, wanted in (("stack", self._state.stack, self.stack),
+                                        ("target", self._state.target, self.target)):
+                if found != wanted:
+                    self._state = None
+                    raise UserError([error(
+                        f"state {self.backend} belongs to {what} '{found}', not '{wanted}'",
+                        hint="each stack and target needs a state of its own: check the "
+                        "target's `state:` setting (or PROVISIONER_DIR)")])
         return self._state
 
     def _restore_hint(self) -> str:
@@ -80,11 +92,26 @@ class StateStore:
         lock, so work abandoned by an interrupted apply can never write after it is released
         (and another run holds it)."""
         with self._mutex:
-            if self._held is None:
-                raise InternalError(f"state {self.backend} written without holding its lock")
+            self._check_held()
             self._state = self.state.with_resource(address, resource)
             self.backend.write(self._state.to_json())
             return self._state
+
+    def move(self, source: str, destination: str) -> State:
+        """Record the entry at `source` under `destination` (a renamed key), in one write."""
+        with self._mutex:
+            self._check_held()
+            self._state = self.state.moved(source, destination)
+            self.backend.write(self._state.to_json())
+            return self._state
+
+    def _check_held(self) -> None:
+        if self._held is None:
+            raise InternalError(f"state {self.backend} written without holding its lock")
+        if self._lost:
+            raise UserError([error(
+                f"the lock of state {self.backend} lapsed and was taken over while this run "
+                "held it; nothing more is recorded", hint="run the command again")])
 
     @contextlib.contextmanager
     def locked(self, operation: str, timeout: float = 0.0,
@@ -97,15 +124,35 @@ class StateStore:
         except KeyboardInterrupt:  # it may come just after the lock was taken
             self.backend.unlock(info.id)
             raise
-        self._held = info
+        self._held, self._lost = info, False
+        stop = threading.Event()
+        if self.backend.lease_seconds:
+            threading.Thread(target=self._keep_renewing, args=(info, stop),
+                             name="state lease", daemon=True).start()
         try:
             yield info
         finally:
+            stop.set()
             with self._mutex:  # a write in progress completes first; none starts after
                 self._held = None
             self.backend.unlock(info.id)
 
+    def _keep_renewing(self, info: LockInfo, stop: threading.Event) -> None:
+        """Renew a lease at a third of its length while the lock is held; a renewal that
+        fails for a moment is tried again at the next turn, one that finds the lease taken
+        stops every further write."""
+        every = self.backend.lease_seconds / 3
+        while not stop.wait(every):
+            try:
+                kept = self.backend.renew(info)
+            except Exception:  # noqa: BLE001 - a blip; the lease outlasts two missed turns
+                continue
+            if not kept:
+                self._lost = True
+                return
+
     def force_unlock(self, lock_id: str) -> LockInfo:
+        """The last resort, for a holder nothing else releases."""
         holder = self.backend.read_lock()
         if holder is None:
             raise UserError([error(f"stack '{self.stack}' target '{self.target}' is not locked")])

@@ -1,7 +1,9 @@
 """State in workspace files (`state: workspace:/path`), so CI runners share it.
 
-The lock is a file created with `overwrite=false` (create-if-absent), then read back to check
-that we own it, since the reference marks concurrent-create atomicity as unverified.
+The lock is a lease: a file created with `overwrite=false` (create-if-absent), then read back
+to check that we own it (the reference marks concurrent-create atomicity as unverified). Its
+holder renews it while it runs; a lease left to lapse (a runner cancelled or killed mid-run)
+is taken over by the next run, so no one needs `force-unlock` after a cancelled CI job.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
 
+LEASE_SECONDS = 60.0
+"""How long a lock outlives its last renewal. The holder renews at a third of it, so a slow
+call or two never lose it; hosts' clocks are assumed within seconds of each other (NTP)."""
+
+
 class WorkspaceFilesBackend:
-    def __init__(self, client: WorkspaceClient, directory: str, target: str):
+    def __init__(self, client: WorkspaceClient, directory: str, target: str,
+                 *, lease_seconds: float = LEASE_SECONDS):
         self.client = client
+        self.lease_seconds = lease_seconds
         self.directory = directory.rstrip("/")
         self.path = f"{self.directory}/{target}.json"
         self.backup_path = f"{self.directory}/{target}.backup.json"
@@ -48,16 +57,35 @@ class WorkspaceFilesBackend:
         workspace_files.write(self.client, self.path, text.encode(), overwrite=True)
 
     def try_lock(self, info: LockInfo) -> LockInfo | None:
+        """Create the lock file if absent; a lapsed lease is removed and the create tried once
+        more. On failure return who holds it."""
         workspace_files.mkdirs(self.client, self.directory)
-        try:
-            workspace_files.write(self.client, self.lock_path, info.to_json().encode(),
-                                  overwrite=False)
-        except ApiError as exc:
-            if not is_already_exists(exc):
-                raise
-            return self.read_lock() or info
+        for _ in range(2):
+            try:
+                workspace_files.write(self.client, self.lock_path,
+                                      info.leased(self.lease_seconds).to_json().encode(),
+                                      overwrite=False)
+            except ApiError as exc:
+                if not is_already_exists(exc):
+                    raise
+                holder = self.read_lock()
+                if holder is None or not holder.expired:
+                    return holder or info
+                self.unlock(holder.id)  # only if it is still that lapsed lease
+                continue
+            holder = self.read_lock()
+            return None if holder is not None and holder.id == info.id else (holder or info)
+        return self.read_lock() or info
+
+    def renew(self, info: LockInfo) -> bool:
+        """Extend our lease; False when it is no longer ours (it lapsed and another run took
+        it, or someone forced it open)."""
         holder = self.read_lock()
-        return None if holder is not None and holder.id == info.id else (holder or info)
+        if holder is None or holder.id != info.id:
+            return False
+        workspace_files.write(self.client, self.lock_path,
+                              info.leased(self.lease_seconds).to_json().encode(), overwrite=True)
+        return True
 
     def read_lock(self) -> LockInfo | None:
         data = workspace_files.read(self.client, self.lock_path)

@@ -139,8 +139,6 @@ def test_rag_assistant_applies_and_converges_on_a_pat_target_as_on_the_embedded_
     assert served["registered_models"] == ["main.rag.rag_chain"]
 
 
-@pytest.mark.xfail(strict=True, reason="destroy refuses a model whose versions an endpoint "
-                   "of the same stack serves: issue 16 orders endpoints first")
 def test_rag_assistant_destroys_on_a_pat_target_as_on_the_embedded_one(tmp_path):
     nothing = {"registered_models": [], "serving_endpoints": [], "vector_search_endpoints": []}
     embedded_stack = rag_assistant(tmp_path / "embedded")

@@ -34,7 +34,7 @@ resources:
 EDITED = (STACK.replace("team: search", "team: assistants")
           .replace("text-embedding-3-small", "text-embedding-3-large")
           + "      route_optimized: true\n")
-VOLATILE = ("fingerprint", "desired_hash", "created", "stack_path", "lineage")
+VOLATILE = ("fingerprint", "desired_hash", "created", "stack_path", "lineage", "live_id")
 
 
 def scrub(document: dict) -> dict:

@@ -4,6 +4,7 @@ refused with a UserError, never another exception."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from hypothesis import given, settings
@@ -25,10 +26,14 @@ addresses = st.builds(lambda kind, key: f"{kind}.{key}",
 resources = st.builds(ResourceState, kind=names, name=names, id=st.none() | names,
                       last_applied=documents, outputs=documents,
                       depends_on=st.lists(addresses, max_size=3).map(tuple),
-                      prevent_destroy=st.booleans())
+                      prevent_destroy=st.booleans(),
+                      status=st.sampled_from(["creating", "ready", "failed"]),
+                      bound_to=st.dictionaries(addresses, names, max_size=2))
+entries = st.dictionaries(addresses, resources, max_size=4).map(
+    lambda found: {a: dataclasses.replace(r, kind=a.partition(".")[0]) for a, r in found.items()})
+"""An entry's kind is its address's (a state saying otherwise is damaged)."""
 states = st.builds(State, stack=names, target=names, lineage=st.just("") | st.uuids().map(str),
-                   serial=st.integers(0, 10**6),
-                   resources=st.dictionaries(addresses, resources, max_size=4))
+                   serial=st.integers(0, 10**6), resources=entries)
 
 
 @given(states)
