@@ -58,13 +58,13 @@ def rm(address, path, target, lock_timeout) -> None:
 @state.command()
 @click.argument("source")
 @click.argument("destination")
-@stack_options
-@click.option("--lock-timeout", default=0.0, type=float)
-def mv(source, destination, path, target, cli_vars, var_files, lock_timeout) -> None:
+@target_options
+@lock_timeout_option
+def mv(source, destination, path, target, lock_timeout) -> None:
     """Record the resource at SOURCE under DESTINATION (a renamed key, like `terraform state
     mv`); the workspace is unchanged. A `moved:` block in the stack does the same in review."""
-    with _session(path, target, cli_vars, var_files) as session, \
-            session.store.locked("state mv", lock_timeout):
+    with _session(path, target) as session, \
+            session.store.locked("state mv", lock_timeout, waiting_for_lock):
         current = session.store.load()
         _find(current, source)
         _check_destination(current, source, destination)
