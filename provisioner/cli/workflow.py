@@ -34,6 +34,7 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     from provisioner.plan import preflight
     from provisioner.plan.planner import build_plan, desired_documents, reading, subjects
     from provisioner.workspace import secret_lookups
+    from provisioner.workspace.api import identity
 
     stack, client = session.stack, session.client
     wanted = _only(stack, only)
@@ -42,7 +43,8 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     created = datetime.now(UTC).isoformat(timespec="seconds")
     lookups = preflight.Lookups(
         missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
-        exists=lambda requirement: exists(client, requirement))
+        exists=lambda requirement: exists(client, requirement),
+        deployer=lambda: identity.user_name(client))
     with ThreadPoolExecutor(max_workers=PREFLIGHT_WORKERS) as early:
         if not destroy:
             lookups = preflight.asked_early(stack, documents, lookups, early)

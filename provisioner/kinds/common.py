@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
     from provisioner.kinds.base import Live, Progress
 
 PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+MANAGE = "CAN_MANAGE"
+"""The level that lets a principal change and delete an endpoint and grant access to it."""
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 NOT_FOUND_PATIENCE = 60.0
 """Seconds a resource just created may answer "not found" before that is believed."""
 T = TypeVar("T")
@@ -27,6 +31,44 @@ def spec_permissions(grants: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     `permissions_document`."""
     return [{**{k: g[k] for k in PRINCIPALS if k in g}, "level": g["permission_level"]}
             for g in grants]
+
+
+def deployer_grant(deployer: str) -> dict[str, str]:
+    """The management grant the deployer keeps on what it deploys: a service principal's
+    `userName` is its application id, a UUID (databricks/cli `libs/iamutil`)."""
+    field = "service_principal_name" if _UUID.match(deployer) else "user_name"
+    return {field: deployer, "permission_level": MANAGE}
+
+
+def names_deployer(grant: dict[str, Any], deployer: str) -> bool:
+    return deployer in (grant.get("user_name"), grant.get("service_principal_name"))
+
+
+def lockout(acl: Sequence[dict[str, Any]], deployer: str) -> dict[str, Any] | None:
+    """The entry of `acl` that would leave the deployer below CAN_MANAGE, if any: a list that
+    names the deployer at a lower level is refused rather than silently raised."""
+    return next((g for g in acl if names_deployer(g, deployer)
+                 and g.get("permission_level") != MANAGE), None)
+
+
+def with_deployer(acl: Sequence[dict[str, Any]], deployer: str) -> list[dict[str, Any]]:
+    """The access list to PUT: the stack's, plus the deployer's own CAN_MANAGE when the stack
+    does not name the deployer. PUT replaces every direct grant, so a non-admin deployer
+    would otherwise lose access to its own endpoint; the Databricks CLI adds the same entry
+    (`bundle/config/mutator/resourcemutator/fix_permissions.go`)."""
+    if any(names_deployer(g, deployer) for g in acl):
+        return list(acl)
+    return [*acl, deployer_grant(deployer)]
+
+
+def managed_grants(grants: Sequence[dict[str, Any]], deployer: str,
+                   desired: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Live direct grants as the stack manages them: the deployer's own CAN_MANAGE, added by
+    `with_deployer`, is not part of the list unless the stack names the deployer (Terraform's
+    `databricks_permissions` leaves the caller's management grant out the same way)."""
+    named = any(names_deployer(g, deployer) for g in (desired or {}).get("permissions") or ())
+    return [g for g in grants if named or not (names_deployer(g, deployer)
+                                               and g.get("permission_level") == MANAGE)]
 
 
 def direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,15 +25,18 @@ from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, R
 from provisioner.kinds.common import (
     PRINCIPALS,
     direct_grants,
+    managed_grants,
     permissions_document,
     spec_permissions,
     tag_patch,
     tags_map,
+    with_deployer,
 )
 from provisioner.kinds.waiting import poll
 from provisioner.placeholders import UNKNOWN
 from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
+from provisioner.workspace.api import identity
 from provisioner.workspace.api import serving_endpoints as api
 from provisioner.workspace.client import lasting_url
 
@@ -76,10 +79,21 @@ def default_routes(document: dict[str, Any]) -> dict[str, Any] | None:
                         "traffic_percentage": 100}]}
 
 
+def _entity_route(route: dict[str, Any]) -> dict[str, Any]:
+    """A route as sent and compared: the legacy `served_model_name` names the same entity as
+    `served_entity_name` (GET returns both), so a route written with either is keyed alike."""
+    target = route.get("served_entity_name") or route.get("served_model_name")
+    rest = {k: v for k, v in route.items() if k not in ("served_entity_name", "served_model_name")}
+    return {"served_entity_name": target, **rest}
+
+
 RULES = Rules((
     Immutable("name", reason="the name identifies the endpoint"),
     Immutable("route_optimized", reason="route optimization can only be set at creation"),
     Immutable("description", reason="the API has no call that changes the description"),
+    Immutable("budget_policy_id", reason="the API has no call that changes an endpoint's "
+                                         "budget policy (databricks/cli resources.yml: "
+                                         "no_update_api)"),
     Immutable("auto_capture_config.catalog_name",
               reason="inference table location cannot change once enabled"),
     Immutable("auto_capture_config.schema_name",
@@ -103,6 +117,19 @@ RULES = Rules((
     AtomicList("ai_gateway.rate_limits", reason="the AI gateway is replaced whole"),
     InputOnly("budget_policy_id", reason="GET never returns budget_policy_id"),
     InputOnly("rate_limits", reason="deprecated top-level rate limits are not returned by GET"),
+    AtomicList("rate_limits", reason="PUT .../rate-limits replaces the whole list"),
+    InputOnly("telemetry_config.table_names",
+              reason="table_names creates a telemetry profile and is not returned by GET "
+                     "(databricks/cli resources.yml)"),
+    InputOnly("telemetry_config.enabled_telemetry_features",
+              reason="GET returns the profile, not the features asked for (databricks/cli "
+                     "libs/testserver applyTelemetryConfig)"),
+    ServerDefault("telemetry_config.telemetry_profile_id",
+                  reason="the service creates a profile from table_names and returns its id"),
+    ServerDefault("telemetry_config.inference_table_config.name",
+                  reason="the service names the payload table after the logs table"),
+    AtomicList("telemetry_config.enabled_telemetry_features", ordered=False,
+               reason="a set of features"),
     InputOnly("served_entities[*].burst_scaling_enabled",
               reason="GET does not return burst_scaling_enabled"),
     InputOnly("served_models[*].burst_scaling_enabled",
@@ -154,6 +181,9 @@ class ServingEndpointHandler(HandlerBase):
         endpoint = spec.to_serving_endpoint()
         body = endpoint.create_body()
         document = {"name": body.pop("name"), **body.pop("config", {}), **body}
+        if routes := (document.get("traffic_config") or {}).get("routes"):
+            document["traffic_config"] = {**document["traffic_config"],
+                                          "routes": [_entity_route(r) for r in routes]}
         if endpoint.permissions is not None:
             document["permissions"] = permissions_document(endpoint.permissions)
         return document
@@ -168,15 +198,19 @@ class ServingEndpointHandler(HandlerBase):
         document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
         document |= {f: found[f] for f in SERVER_FIELDS if f in found}
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+            grants = direct_grants(api.get_permissions(client, found["id"]))
+            document["permissions"] = managed_grants(grants, identity.user_name(client), desired)
         state = found.get("state") or {}
+        # An endpoint created without config serves nothing and is never READY; it is settled
+        # once no update is in progress (databricks/cli acceptance model_serving_endpoints/basic).
+        serves = bool(found.get("config") or found.get("pending_config"))
         return Live(
             name=found["name"], id=found.get("id"), document=document,
             outputs={"name": found["name"], "id": found.get("id"),
                      "url": lasting_url(client, found.get("endpoint_url") or
                                         f"{client.config.host}/serving-endpoints/"
                                         f"{found['name']}/invocations")},
-            ready=(state.get("ready") == "READY"
+            ready=((state.get("ready") == "READY" or not serves)
                    and state.get("config_update") == "NOT_UPDATING"),
             status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}",
             facts={"task": found.get("task")})
@@ -186,11 +220,13 @@ class ServingEndpointHandler(HandlerBase):
         config = {f: body.pop(f) for f in CONFIG_FIELDS if f in body}
         created = api.create(client, {**body, **({"config": config} if config else {})})
         if "permissions" in desired:
-            api.set_permissions(client, created["id"], desired["permissions"])
+            api.set_permissions(client, created["id"], with_deployer(
+                desired["permissions"], identity.user_name(client)))
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
-        """Only the calls whose part changed, in the Databricks CLI's order."""
+        """Only the calls whose part changed, in the Databricks CLI's order, but telemetry
+        before the config: the telemetry API refuses (409) while a config update runs."""
         changed = {c.path[0] for c in changes}
         name = live.name
         if "tags" in changed:
@@ -198,13 +234,18 @@ class ServingEndpointHandler(HandlerBase):
                                                     live.document.get("tags", [])))
         if "ai_gateway" in changed:
             api.put_ai_gateway(client, name, desired.get("ai_gateway", {}))
+        if "rate_limits" in changed:
+            api.put_rate_limits(client, name, desired.get("rate_limits", []))
+        if "telemetry_config" in changed:
+            api.patch_telemetry_config(client, name, desired.get("telemetry_config"))
         if changed & set(CONFIG_FIELDS):
             api.update_config(client, name, {f: desired[f] for f in CONFIG_FIELDS
                                              if f in desired})
         if "email_notifications" in changed:
             api.patch_notifications(client, name, desired.get("email_notifications", {}))
         if "permissions" in changed:
-            api.set_permissions(client, live.id, desired.get("permissions", []))
+            api.set_permissions(client, live.id, with_deployer(
+                desired.get("permissions", []), identity.user_name(client)))
 
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete(client, live.name)

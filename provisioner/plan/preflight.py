@@ -10,6 +10,7 @@ from typing import Any
 from provisioner.addresses import REFERENCE_START, Address, SecretReference
 from provisioner.diagnostics import Diagnostic, Severity, error
 from provisioner.kinds.base import Requirement
+from provisioner.kinds.common import MANAGE, lockout
 from provisioner.kinds.registry import handler_for
 from provisioner.operations import Action
 from provisioner.placeholders import UNKNOWN
@@ -24,6 +25,8 @@ class Lookups:
 
     missing_secrets: Callable[[list[SecretReference]], list[SecretReference]]
     exists: Callable[[Requirement], bool]
+    deployer: Callable[[], str | None] = lambda: None
+    """Who applies: the principal whose own management grant access lists keep."""
 
 
 def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_secrets: bool
@@ -55,7 +58,29 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
                 f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "
                 f"does not exist{detail}", stack.resources[address].span_of(requirement.path),
                 hint="create it first, or add it to this stack"))
+    diagnostics += _lockouts(stack, planned, lookups.deployer)
     return diagnostics, (missing if create_missing_secrets else [])
+
+
+def _lockouts(stack: Stack, planned: Planned, deployer: Callable[[], str | None]
+              ) -> list[Diagnostic]:
+    """Access lists that name the deployer below CAN_MANAGE: applied, the deployer (unless an
+    admin) could no longer change or delete what it deployed, so the next apply would fail.
+    Lists that do not name the deployer keep its grant at apply (`with_deployer`)."""
+    lists = [(a, d["permissions"]) for a, d in planned.desired.items()
+             if a in stack.resources and d.get("permissions")]
+    if not lists or (me := deployer()) is None:
+        return []
+    found = []
+    for address, acl in lists:
+        if (entry := lockout(acl, me)) is not None:
+            found.append(error(
+                f"{address}: permissions give the deployer {me} {entry['permission_level']}, "
+                f"which would take away its own {MANAGE} on what it deploys",
+                stack.resources[address].span_of(("permissions", acl.index(entry))),
+                hint=f"give {me} {MANAGE}, or leave {me} out: the deployer keeps {MANAGE} "
+                     "on its own (as the Databricks CLI does)"))
+    return found
 
 
 def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], lookups: Lookups,
@@ -80,7 +105,7 @@ def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], looku
         answer = asked.get(_question(requirement))
         return answer.result() if answer else lookups.exists(requirement)
 
-    return Lookups(missing_secrets, exists)
+    return Lookups(missing_secrets, exists, lookups.deployer)
 
 
 def _requirements(desired: Iterable[tuple[Address, dict[str, Any]]],

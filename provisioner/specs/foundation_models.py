@@ -74,6 +74,9 @@ class FoundationModelSpec(EndpointSpec):
             raise ValueError("set throughput {min, max} or provisioned_model_units (one of them)")
         return self
 
+    def serves_custom_model(self) -> bool:
+        return True  # a system.ai model in provisioned throughput is served like a UC model
+
     def to_serving_endpoint(self) -> ServingEndpointSpec:
         entity: dict[str, Any] = {"entity_name": self.model, "entity_version": self.version}
         if self.throughput is not None:

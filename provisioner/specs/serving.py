@@ -220,8 +220,15 @@ class TelemetryConfig(Spec):
 
     @model_validator(mode="after")
     def _one_profile(self) -> TelemetryConfig:
-        if self.table_names is not None and self.telemetry_profile_id is not None:
-            raise ValueError("set table_names or telemetry_profile_id, not both")
+        # The service ignores a config naming no profile (databricks/cli libs/testserver
+        # applyTelemetryConfig): it would never be applied.
+        if (self.table_names is None) == (self.telemetry_profile_id is None):
+            raise ValueError("set one of table_names (a new telemetry profile) or "
+                             "telemetry_profile_id (an existing one)")
+        if self.table_names is not None and (self.inference_table_config or
+                                             TelemetryInferenceTableConfig()).name is not None:
+            raise ValueError("inference_table_config.name cannot be set with table_names: the "
+                             "service names it <logs_table>_payload")
         return self
 
 
@@ -257,7 +264,9 @@ class EndpointSpec(ResourceSpec):
     route_optimized: bool | None = Field(
         None, description="Route-optimized endpoint; set at creation only."
     )
-    budget_policy_id: str | None = Field(None, description="Budget policy; not read back.")
+    budget_policy_id: str | None = Field(
+        None, description="Budget policy; set at creation only (a change re-creates the "
+                          "endpoint), not read back.")
     email_notifications: EmailNotifications | None = Field(
         None, description="Update notifications."
     )
@@ -265,6 +274,18 @@ class EndpointSpec(ResourceSpec):
         None, description="Deprecated: use ai_gateway.rate_limits."
     )
     telemetry_config: TelemetryConfig | None = Field(None, description="Telemetry export.")
+
+    @model_validator(mode="after")
+    def _telemetry_for_custom_models(self) -> EndpointSpec:
+        if self.telemetry_config is not None and not self.serves_custom_model():
+            raise ValueError("telemetry_config is only for endpoints serving a custom model "
+                             "(entity_name): the telemetry API refuses external models and "
+                             "endpoints without config")
+        return self
+
+    def serves_custom_model(self) -> bool:
+        """Whether a served entity is a model in Unity Catalog (what telemetry is for)."""
+        return False
 
     def create_body(self) -> dict[str, Any]:
         """`POST /api/2.0/serving-endpoints` body. Every subclass defines

@@ -68,6 +68,10 @@ class ServingEndpointSpec(EndpointSpec):
     def to_serving_endpoint(self) -> ServingEndpointSpec:
         return self
 
+    def serves_custom_model(self) -> bool:
+        return bool(self.served_models) or any(
+            e.entity_name for e in self.served_entities or ())
+
     def create_body(self) -> dict[str, Any]:
         """`POST /api/2.0/serving-endpoints`: top-level config fields nested under `config`."""
         body = self.api_fields()

@@ -218,7 +218,6 @@ def test_provisioned_throughput_endpoint(w: WorkspaceClient) -> None:
     pytest.param({"name": "ok", "config": {"served_entities": [
         {"entity_name": "system.ai.meta_llama_v3_3_70b_instruct", "entity_version": "1",
          "workload_size": "Small"}]}}, id="scale-to-zero-undefined"),
-    pytest.param({"name": "ok", "config": {}}, id="no-served-entity"),
 ])
 def test_invalid_create_bodies(w: WorkspaceClient, body: dict[str, Any]) -> None:
     """serving-endpoints.md §2.3, §2.4, §5 and §6: a bad field or combination is

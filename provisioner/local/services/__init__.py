@@ -9,6 +9,7 @@ from provisioner.local.model_registry import MODELS
 from provisioner.local.protocol import Routes
 from provisioner.local.services import (
     foundation_models,
+    identity,
     invocations,
     mlflow_tracking,
     model_files,
@@ -29,6 +30,7 @@ from provisioner.local.store import Tx
 
 ROUTES = Routes(
     foundation_models.routes,
+    identity.routes,
     invocations.routes,
     serving_endpoints.routes,
     sql_warehouses.routes,

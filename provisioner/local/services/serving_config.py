@@ -103,6 +103,11 @@ def single_route(name: str) -> dict[str, Any]:
     return {"routes": [_route(name, 100)]}
 
 
+def as_input(entity: dict[str, Any]) -> dict[str, Any]:
+    """A stored entity as a request would give it again (a traffic-only config update)."""
+    return {k: v for k, v in entity.items() if k not in ("creator", "creation_timestamp")}
+
+
 def is_external(config: dict[str, Any]) -> bool:
     return any("external_model" in e for e in config["served_entities"])
 
@@ -160,10 +165,12 @@ def _custom_model(entity: dict[str, Any], ctx: Context, provisioned_throughput: 
     if "workload_size" in entity and concurrency:
         raise ApiError.invalid("workload_size conflicts with min/max_provisioned_concurrency.")
     if "workload_size" not in entity:
-        if len(concurrency) != 2:
-            raise ApiError.invalid("Set workload_size, or both min_provisioned_concurrency and "
+        # Optional in the API (SDK ServedEntityInput.workload_size; databricks/cli acceptance
+        # configs omit it): the smallest size serves, and GET fills it in (§3).
+        if len(concurrency) == 1:
+            raise ApiError.invalid("Set both min_provisioned_concurrency and "
                                    "max_provisioned_concurrency.")
-        entity["workload_size"] = _size_for(entity["max_provisioned_concurrency"])
+        entity["workload_size"] = _size_for(entity.get("max_provisioned_concurrency", 4))
     if len(entity.get("environment_vars") or {}) > MAX_ENVIRONMENT_VARS:
         raise ApiError.invalid(f"A served entity takes at most {MAX_ENVIRONMENT_VARS} "
                                "environment variables.")

@@ -18,6 +18,7 @@ from provisioner.local.services.common import (
     one_of,
     permissions_key,
     require,
+    uuid_id,
 )
 from provisioner.local.services.foundation_models import DOCS, PAY_PER_TOKEN
 from provisioner.local.store import Tx
@@ -62,7 +63,7 @@ def list_endpoints(ctx: Context, req: Request) -> dict:
 @routes.get(BASE + "/{name}")
 def get(ctx: Context, req: Request) -> dict:
     with ctx.store.read() as tx:
-        return _view(get_endpoint(tx, req.params["name"], ctx.now))
+        return _view(get_endpoint(tx, req.params["name"], ctx.now), ctx)
 
 
 @routes.post(BASE)
@@ -136,6 +137,29 @@ def put_rate_limits(ctx: Context, req: Request) -> dict:
     return {"rate_limits": limits}
 
 
+@routes.patch(BASE + "/{name}/telemetry-config")
+def patch_telemetry_config(ctx: Context, req: Request) -> dict:
+    """Sets or (with no `telemetry_config`) removes telemetry; only endpoints serving a custom
+    model take it, and not while a config update runs (databricks/cli libs/testserver
+    `ServingEndpointPatchTelemetryConfig`)."""
+    with ctx.store.write() as tx:
+        record = _editable(tx, req.params["name"], ctx.now)
+        served = record.get("config") or (record.get("pending") or {}).get("config")
+        if unsupported := _telemetry_unsupported(served):
+            raise ApiError.invalid(f"Telemetry configuration is not supported for endpoint type "
+                                   f"'{unsupported}'. This API only supports endpoints with "
+                                   "custom served models.")
+        if record.get("pending"):
+            raise ApiError(409, "RESOURCE_CONFLICT", f"Endpoint {record['name']} is currently "
+                           "updating. Wait for the update to complete before updating its "
+                           "telemetry configuration.")
+        record["telemetry_config"] = _telemetry(record.get("telemetry_config"),
+                                                req.json().get("telemetry_config"))
+        record["last_updated_timestamp"] = ctx.ms
+        _save(tx, record)
+    return _view(record, ctx)
+
+
 @routes.patch(BASE + "/{name}/notifications")
 def update_notifications(ctx: Context, req: Request) -> dict:
     notifications = req.json().get("email_notifications")
@@ -149,44 +173,60 @@ def update_notifications(ctx: Context, req: Request) -> dict:
 def _create(ctx: Context, body: dict[str, Any], *, provisioned_throughput: bool) -> dict:
     ctx.faults.count_serving_write(ctx.now)
     name = check_name(require(body, "name"), "endpoint")
-    # The SDK sends config.name (serving-endpoints.md §2.1); it means nothing and is ignored.
-    config = serving_config.submit(body.get("config") or {}, ctx,
-                                   provisioned_throughput=provisioned_throughput)
+    # `config` is optional: an endpoint without one serves nothing until a config is PUT
+    # (SDK 0.156 CreateServingEndpoint.config is Optional; databricks/cli acceptance
+    # bundle/resources/model_serving_endpoints/basic creates one). The SDK sends config.name
+    # (serving-endpoints.md §2.1); it means nothing and is ignored.
+    raw = {k: v for k, v in (body.get("config") or {}).items() if k != "name"}
+    config = serving_config.submit(raw, ctx, provisioned_throughput=provisioned_throughput) \
+        if raw else None
     _check_gateway(body.get("ai_gateway") or {}, {})
     record = {
         **_new_record(name, ctx.now, ctx.settings.user),
         **{k: body[k] for k in ("description", "route_optimized", "ai_gateway", "budget_policy_id",
-                                "email_notifications", "telemetry_config", "rate_limits")
+                                "email_notifications", "rate_limits")
            if body.get(k) is not None},
         "tags": sorted(_tags(body.get("tags")), key=lambda t: t["key"]),
-        "external": serving_config.is_external(config),
+        "external": bool(config) and serving_config.is_external(config),
     }
+    # Create drops telemetry an endpoint cannot take, where the telemetry API refuses it
+    # (databricks/cli libs/testserver ServingEndpointCreate).
+    if body.get("telemetry_config") and not _telemetry_unsupported(config):
+        record["telemetry_config"] = _telemetry(None, body["telemetry_config"])
     with ctx.store.write() as tx:
         if tx.get(KIND, name) is not None:
             raise ApiError.already_exists(f"Endpoint with name '{name}' already exists")
-        record = _begin_update(ctx, record, config, ctx.settings.serving_endpoint_create_seconds)
+        if config is not None:
+            record = _begin_update(ctx, record, config,
+                                   ctx.settings.serving_endpoint_create_seconds)
         _save(tx, record)
-    return _view(record)
+    return _view(record, ctx)
 
 
 def _update_config(ctx: Context, name: str, body: dict[str, Any], *,
                    provisioned_throughput: bool) -> dict:
     ctx.faults.count_serving_write(ctx.now)
-    config = serving_config.submit(body, ctx, provisioned_throughput=provisioned_throughput)
     with ctx.store.write() as tx:
         record = _editable(tx, name, ctx.now)
         if record.get("pending"):
             raise ApiError(409, "RESOURCE_CONFLICT", f"Endpoint {name} is currently updating. "
                            "Another update can not be made until the update completes or fails.")
+        if not (body.get("served_entities") or body.get("served_models")) and record["config"]:
+            # Only the traffic (or inference tables) change: the entities served stay
+            # (SDK `EndpointCoreConfigInput`: every field optional).
+            body = {**body, "served_entities": [serving_config.as_input(e) for e in
+                                                record["config"]["served_entities"]]}
+        config = serving_config.submit(body, ctx, provisioned_throughput=provisioned_throughput)
         previous = (record.get("config") or {}).get("auto_capture_config") or {}
         _check_location_kept(previous, config.get("auto_capture_config") or {},
                              "auto_capture_config")
-        if serving_config.is_external(config) != record["external"]:
+        if record["config"] and serving_config.is_external(config) != record["external"]:
             raise ApiError.invalid("external_model cannot be added to or removed from an "
                                    "existing endpoint.")
-        record = _begin_update(ctx, record, config, ctx.settings.serving_endpoint_update_seconds)
+        record = _begin_update(ctx, {**record, "external": serving_config.is_external(config)},
+                               config, ctx.settings.serving_endpoint_update_seconds)
         _save(tx, record)
-    return _view(record)
+    return _view(record, ctx)
 
 
 def _new_record(name: str, now: float, user: str) -> dict[str, Any]:
@@ -237,12 +277,14 @@ def _state(record: dict[str, Any]) -> dict[str, str]:
             "config_update": "IN_PROGRESS" if record["pending"] else record["config_update"]}
 
 
-def _view(record: dict[str, Any]) -> dict[str, Any]:
+def _view(record: dict[str, Any], ctx: Context) -> dict[str, Any]:
     """`ServingEndpointDetailed`, with the defaults the service fills in on read (§3)."""
     out = {k: record[k] for k in _ECHOED if record.get(k) not in (None, [], {})}
     out["state"] = _state(record)
     out["description"] = record.get("description", "")
     out["route_optimized"] = record.get("route_optimized", False)
+    if out["route_optimized"]:  # queried at its own URL (SDK: "if route optimization is enabled")
+        out["endpoint_url"] = f"{ctx.base_url}/serving-endpoints/{record['name']}/invocations"
     out["permission_level"] = "CAN_QUERY" if record["read_only"] else "CAN_MANAGE"
     config, pending = record["config"], record["pending"]
     if config:
@@ -256,6 +298,35 @@ def _view(record: dict[str, Any]) -> dict[str, Any]:
             "start_time": pending["start_time"],
         }
     return out
+
+
+def _telemetry_unsupported(config: dict[str, Any] | None) -> str | None:
+    """Why an endpoint cannot take telemetry, or None: only custom served models can."""
+    entities = (config or {}).get("served_entities") or []
+    if not entities:
+        return "NO_CONFIG"
+    if any("external_model" not in e and e.get("entity_name") for e in entities):
+        return None
+    return "EXTERNAL_MODELS"
+
+
+def _telemetry(previous: dict[str, Any] | None, requested: dict[str, Any] | None
+               ) -> dict[str, Any] | None:
+    """What GET shows of a telemetry config: `table_names` become a new profile (its id
+    returned, the names not), an existing profile is kept by id; one naming no profile
+    leaves the previous config (databricks/cli libs/testserver applyTelemetryConfig)."""
+    if not requested:
+        return None
+    tables = requested.get("table_names")
+    if not tables and not requested.get("telemetry_profile_id"):
+        return previous
+    applied: dict[str, Any] = {"telemetry_profile_id": requested.get("telemetry_profile_id")
+                               or uuid_id()}
+    if inference := requested.get("inference_table_config"):
+        applied["inference_table_config"] = dict(inference)
+        if tables and tables.get("logs_table"):
+            applied["inference_table_config"]["name"] = f"{tables['logs_table']}_payload"
+    return applied
 
 
 def _summary(record: dict[str, Any]) -> dict[str, Any]:

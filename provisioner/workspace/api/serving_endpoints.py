@@ -41,6 +41,19 @@ def patch_notifications(client: WorkspaceClient, name: str, notifications: dict[
                 body={"email_notifications": notifications})
 
 
+def patch_telemetry_config(client: WorkspaceClient, name: str,
+                           telemetry: dict[str, Any] | None) -> dict[str, Any]:
+    """Sets the telemetry config; none removes it (SDK `patch_telemetry_config`)."""
+    body = {"telemetry_config": telemetry} if telemetry else {}
+    return call(client, "PATCH", f"{BASE}/{name}/telemetry-config", body=body)
+
+
+def put_rate_limits(client: WorkspaceClient, name: str, limits: list[dict[str, Any]]
+                    ) -> dict[str, Any]:
+    """The deprecated top-level rate limits (SDK `put`; AI gateway rate limits replace them)."""
+    return call(client, "PUT", f"{BASE}/{name}/rate-limits", body={"rate_limits": limits})
+
+
 def delete(client: WorkspaceClient, name: str) -> None:
     call(client, "DELETE", f"{BASE}/{name}")
 

@@ -98,13 +98,18 @@ def test_traffic_routes():
 def test_telemetry_profile_is_new_tables_or_an_existing_profile():
     assert TelemetryConfig.model_validate({
         "enabled_telemetry_features": ["TELEMETRY_FEATURE_TRACES"],
-        "inference_table_config": {"name": "main.logs.payloads", "sampling_fraction": 0.5},
+        "inference_table_config": {"sampling_fraction": 0.5},
         "table_names": {"logs_table": "main.logs.logs", "traces_table": "main.logs.traces"},
     })
-    assert "set table_names or telemetry_profile_id, not both" in errors(
+    assert "set one of table_names (a new telemetry profile) or telemetry_profile_id" in errors(
         TelemetryConfig, {"table_names": {"logs_table": "a.b.c"}, "telemetry_profile_id": "p"})
+    assert "set one of table_names" in errors(  # the service ignores it (CLI testserver)
+        TelemetryConfig, {"inference_table_config": {"sampling_fraction": 0.5}})
+    assert "the service names it <logs_table>_payload" in errors(TelemetryConfig, {
+        "table_names": {"logs_table": "a.b.c"}, "inference_table_config": {"name": "a.b.d"}})
     assert "sampling_fraction: Input should be less than or equal to 1" in errors(
-        TelemetryConfig, {"inference_table_config": {"sampling_fraction": 2}})
+        TelemetryConfig, {"telemetry_profile_id": "p",
+                          "inference_table_config": {"sampling_fraction": 2}})
 
 
 def test_serving_permission_levels():
