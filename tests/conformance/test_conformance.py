@@ -1,5 +1,7 @@
 """Every kind, one life: create -> no-op -> in-place update -> replace -> out-of-band change
-planned back -> destroy. Kinds join by registering a handler and adding cases/<kind>.yaml."""
+named by `drift` and planned back -> destroy. Kinds join by registering a handler and adding
+cases/<kind>.yaml; every case names the field its out-of-band change drifts (or, for a kind
+with no update API, says the resource is deleted)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,15 @@ def fill(value: Any, **names: str) -> Any:
     if isinstance(value, list):
         return [fill(v, **names) for v in value]
     return value
+
+
+def drift_findings(harness) -> dict[str, set[str]]:
+    """`provisioner drift`: address -> drifted field paths ({"deleted"} for a resource gone)."""
+    result = harness.cli("drift", str(harness.root), "--format", "json")
+    assert result.code == 0, result.text
+    return {f["address"]: ({d["path"] for d in f["fields"]} if f["status"] != "deleted"
+                           else {"deleted"})
+            for f in json.loads(result.out)["findings"]}
 
 
 def test_every_registered_kind_has_a_case():
@@ -90,14 +101,21 @@ def test_resource_lifecycle(harness, kind):
     request = fill(out_of_band["request"], name=name, id=entry["id"])
     with harness.workspace() as (client, _):
         client.api_client.do(request["method"], request["path"], body=request["body"])
-    if out_of_band.get("expect") or out_of_band.get("action"):
-        change = harness.changes()[address]
-        assert change["action"] == out_of_band.get("action", "update")
-        expected = set(out_of_band.get("expect", []))
-        assert expected <= {f["path"] for f in change["fields"]}
-        assert expected <= {f["path"] for f in change["drift"]}
-        harness.apply()
+    expected = set(out_of_band.get("expect", []))
+    assert expected or out_of_band.get("action") == "create", \
+        "an out-of-band change must drift a named field (or delete the resource)"
+    findings = drift_findings(harness)
+    if expected:
+        assert expected <= findings.get(address, set())
+    else:
+        assert findings.get(address) == {"deleted"}
+    change = harness.changes()[address]
+    assert change["action"] == out_of_band.get("action", "update")
+    assert expected <= {f["path"] for f in change["fields"]}
+    assert expected <= {f["path"] for f in change["drift"]}
+    harness.apply()
     harness.assert_converged()
+    assert drift_findings(harness) == {}
 
     assert harness.cli("destroy", str(harness.root), "--auto-approve").code == 0
     assert harness.changes()[address]["action"] == "create"
