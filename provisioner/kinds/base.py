@@ -40,7 +40,10 @@ class Requirement:
     path: tuple = ()
     detail: str = ""
     expect: dict[str, Any] = field(default_factory=dict)
-    """Facts the found resource must have, e.g. {"task": "llm/v1/embeddings"}."""
+    """Facts the found resource must have, e.g. {"task": "llm/v1/embeddings"}; checked
+    against the planned document when this plan makes the resource."""
+    problem: str = ""
+    """What is wrong when the check fails, instead of "does not exist"."""
 
 
 Progress = Callable[[str], None]

@@ -43,7 +43,10 @@ def exists(client: WorkspaceClient, requirement: Requirement) -> bool:
     if requirement.kind == "model_version":
         name, _, version = requirement.name.rpartition("/")
         if name.startswith("system.ai."):
-            return model_versions.foundation_model_exists(client, name, version)
+            info = model_versions.optimization_info(client, name, version)
+            chunk = (info or {}).get("throughput_chunk_size")
+            return info is not None and not (chunk and any(
+                v % chunk for v in requirement.expect.get("throughput_multiples", ())))
         return registry.version_exists(client, name, version)
     provider = next(h for h in HANDLERS.values() if h.provides == requirement.kind)
     live = provider.read(client, requirement.name)

@@ -302,8 +302,18 @@ class ServingEndpointHandler(HandlerBase):
         found = []
         for index, entity in enumerate(desired.get("served_entities") or []):
             if entity.get("entity_name") and entity.get("entity_version"):
-                found.append(Requirement(
-                    "model_version", f"{entity['entity_name']}/{entity['entity_version']}",
-                    ("served_entities", index, "entity_name")))
+                version = f"{entity['entity_name']}/{entity['entity_version']}"
+                found.append(Requirement("model_version", version,
+                                         ("served_entities", index, "entity_name")))
+                throughput = [entity[f] for f in ("min_provisioned_throughput",
+                                                  "max_provisioned_throughput") if f in entity]
+                if throughput and entity["entity_name"].startswith("system.ai."):
+                    found.append(Requirement(
+                        "model_version", version,
+                        ("served_entities", index, "max_provisioned_throughput"),
+                        expect={"throughput_multiples": throughput},
+                        problem=f"provisioned throughput {'/'.join(map(str, throughput))} is "
+                                "not a multiple of the model's throughput_chunk_size "
+                                "(get-model-optimization-info)"))
         return found
 

@@ -29,6 +29,8 @@ RULES = Rules((
     Immutable("name", reason="the name identifies the endpoint"),
     Immutable("endpoint_type", reason="the endpoint type is fixed at creation"),
     Immutable("usage_policy_id", reason="no API changes the usage policy"),
+    InputOnly("usage_policy_id", reason="GET never returns it (SDK 0.156 EndpointInfo has no "
+                                        "usage_policy_id)"),
     InputOnly("budget_policy_id", reason="GET returns the effective policy, which may be "
                                          "inherited: compare with what was applied"),
     KeyedList("custom_tags", keys=("key",), reason="tags are keyed"),
@@ -79,7 +81,8 @@ class VectorSearchEndpointHandler(HandlerBase):
             if found.get("num_indexes") else ()
         return Live(name=found["name"], id=found.get("id"), document=document,
                     outputs={"name": found["name"], "id": found.get("id"), "state": state},
-                    ready=state == "ONLINE", status=state, facts={"indexes": indexes})
+                    ready=state == "ONLINE", status=state,
+                    facts={"indexes": indexes, "endpoint_type": found.get("endpoint_type")})
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
         api.create_endpoint(client, {k: v for k, v in desired.items()

@@ -29,6 +29,17 @@ PENDING_DELETION_PATIENCE = 600.0
 """Deletion normally frees the name in 1-2 minutes, up to ~10 (reference §4)."""
 _TYPE_NAMES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
 _TYPE_WORD = re.compile(r"\b(integer|long|short|byte)\b")
+def _endpoint_type_needed(desired: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+    """The endpoint type an index can only live on: FULL_TEXT indexes need STORAGE_OPTIMIZED
+    (vector-search.md §2.1), CONTINUOUS pipelines STANDARD (storage-optimized endpoints sync
+    on request only, per Databricks' vector search documentation)."""
+    if desired.get("index_subtype") == "FULL_TEXT":
+        return "STORAGE_OPTIMIZED", ("index_subtype",)
+    if (desired.get("delta_sync_index_spec") or {}).get("pipeline_type") == "CONTINUOUS":
+        return "STANDARD", ("delta_sync_index_spec", "pipeline_type")
+    return None
+
+
 NO_UPDATE_API = "indexes have no update API: any change re-creates the index"
 
 
@@ -144,6 +155,14 @@ class VectorSearchIndexHandler(HandlerBase):
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         found = [Requirement("vector_search_endpoint", desired["endpoint_name"],
                              ("endpoint_name",))]
+        endpoint_type = _endpoint_type_needed(desired)
+        if endpoint_type is not None:
+            needs, path = endpoint_type
+            found.append(Requirement(
+                "vector_search_endpoint", desired["endpoint_name"], path,
+                expect={"endpoint_type": needs},
+                problem=f"{'.'.join(path)} needs a {needs} endpoint, and "
+                        f"'{desired['endpoint_name']}' is not one"))
         for block in ("delta_sync_index_spec", "direct_access_index_spec"):
             for i, column in enumerate((desired.get(block) or {})
                                        .get("embedding_source_columns") or []):

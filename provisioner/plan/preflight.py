@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -53,13 +54,38 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
         if question not in answers:
             answers[question] = lookups.exists(requirement)
         if not answers[question]:
-            detail = f" ({requirement.detail})" if requirement.detail else ""
-            diagnostics.append(error(
-                f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "
-                f"does not exist{detail}", stack.resources[address].span_of(requirement.path),
-                hint="create it first, or add it to this stack"))
+            diagnostics.append(_unmet(stack, address, requirement))
+    for address, requirement in _planned_mismatches(planned):
+        diagnostics.append(_unmet(stack, address, requirement))
     diagnostics += _lockouts(stack, planned, lookups.deployer)
     return diagnostics, (missing if create_missing_secrets else [])
+
+
+_NAME_REFERENCE = re.compile(r"\$\{resources\.(?P<kind>\w+)\.(?P<key>[\w-]+)\.name\}")
+"""A requirement naming a resource of this stack by reference (`endpoint_name: ${...}`)."""
+
+
+def _unmet(stack: Stack, address: Address, requirement: Requirement) -> Diagnostic:
+    span = stack.resources[address].span_of(requirement.path)
+    if requirement.problem:
+        return error(f"{address}: {requirement.problem}", span)
+    detail = f" ({requirement.detail})" if requirement.detail else ""
+    return error(f"{address}: {requirement.kind.replace('_', ' ')} '{requirement.name}' "
+                 f"does not exist{detail}", span, hint="create it first, or add it to this stack")
+
+
+def _planned_mismatches(planned: Planned) -> Iterator[tuple[Address, Requirement]]:
+    """Requirements met by a resource this plan makes, whose planned document contradicts
+    what they expect (an index's endpoint type, when the endpoint is in the stack too)."""
+    made = {(handler_for(a.kind).provides, d.get("name")): d for a, d in planned.desired.items()}
+    for address, raw in planned.desired.items():
+        for requirement in handler_for(address.kind).requirements(raw):
+            found = _NAME_REFERENCE.fullmatch(str(requirement.name))
+            document = (planned.desired.get(Address(found["kind"], found["key"])) if found
+                        else made.get((requirement.kind, requirement.name)))
+            if document is not None and any(k in document and document[k] != v
+                                            for k, v in requirement.expect.items()):
+                yield address, requirement
 
 
 def _lockouts(stack: Stack, planned: Planned, deployer: Callable[[], str | None]

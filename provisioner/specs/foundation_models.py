@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from provisioner.specs.base import Spec, skip_if_reference
 from provisioner.specs.fields import ServedEntityName, UcName
-from provisioner.specs.serving import EndpointSpec
+from provisioner.specs.serving import PT_SCALE_TO_ZERO, EndpointSpec
 from provisioner.specs.serving_endpoints import ServingEndpointSpec
 
 PAY_PER_TOKEN_PREFIX = "databricks-"
@@ -72,6 +72,8 @@ class FoundationModelSpec(EndpointSpec):
     def _one_capacity(self) -> FoundationModelSpec:
         if (self.throughput is None) == (self.provisioned_model_units is None):
             raise ValueError("set throughput {min, max} or provisioned_model_units (one of them)")
+        if self.scale_to_zero_enabled:
+            raise ValueError(PT_SCALE_TO_ZERO)
         return self
 
     def serves_custom_model(self) -> bool:

@@ -23,6 +23,10 @@ WorkloadType = Literal[
 THROUGHPUT_FIELDS = ("min_provisioned_throughput", "max_provisioned_throughput",
                      "provisioned_model_units")
 """Fields that make an entity a provisioned-throughput foundation model."""
+PT_SCALE_TO_ZERO = (
+    "the service reports scale_to_zero_enabled false for provisioned throughput whatever is "
+    "sent (terraform-provider-databricks#5467), so true would never settle: scale down with "
+    "a minimum throughput of 0 instead")
 
 
 class ServedCompute(Spec):
@@ -108,6 +112,9 @@ class ServedEntity(ServedCompute):
                 raise ValueError(f"external_model cannot be combined with {', '.join(clash)}")
         elif self.entity_name is None:
             raise ValueError("a served entity needs entity_name or external_model")
+        elif self.scale_to_zero_enabled and any(
+                getattr(self, f) is not None for f in THROUGHPUT_FIELDS):
+            raise ValueError(PT_SCALE_TO_ZERO)
         elif self.scale_to_zero_enabled is None and not any(
                 getattr(self, f) is not None for f in THROUGHPUT_FIELDS):
             # The service rejects config updates without it (terraform-provider-databricks#4064).

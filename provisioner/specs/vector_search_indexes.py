@@ -14,11 +14,15 @@ from provisioner.specs.base import Spec
 from provisioner.specs.fields import EndpointName, UcIdentifierName, UcNamedSpec, UcTableName
 
 VECTOR_TYPES = ("array<float>", "array<double>")
-COLUMN_TYPES = (
+SCALAR_TYPES = (
     "integer", "long", "float", "double", "boolean", "string", "date", "timestamp",
     # the spellings the service writes back (integer -> int, long -> bigint, ...)
-    "int", "bigint", "short", "smallint", "byte", "tinyint", *VECTOR_TYPES,
+    "int", "bigint", "short", "smallint", "byte", "tinyint",
 )
+COLUMN_TYPES = (*SCALAR_TYPES, *(f"array<{t}>" for t in SCALAR_TYPES))
+"""Scalars and arrays of them: the service rewrites `integer` inside `array<…>` too
+(vector-search.md §2.2), so it takes `array<integer>` columns (databricks/cli acceptance
+bundle/resources/vector_search_indexes/schema_normalization)."""
 
 
 def _schema_from_json(value: Any) -> Any:
@@ -38,7 +42,7 @@ def _known_types(schema: dict[str, str]) -> dict[str, str]:
     for column, kind in schema.items():
         if kind not in COLUMN_TYPES:
             raise ValueError(f"column '{column}' has unknown type '{kind}' "
-                             f"(types: {', '.join(COLUMN_TYPES)})")
+                             f"(types: {', '.join(SCALAR_TYPES)}, or array<type>)")
     return schema
 
 
@@ -81,8 +85,9 @@ class DeltaSyncIndexSpec(Spec):
     source_table: UcTableName = Field(
         description="Source Delta table `catalog.schema.table` (Change Data Feed enabled)."
     )
-    pipeline_type: Literal["TRIGGERED", "CONTINUOUS"] | None = Field(
-        None, description="TRIGGERED (sync on request) or CONTINUOUS."
+    pipeline_type: Literal["TRIGGERED", "CONTINUOUS"] = Field(
+        description="TRIGGERED (sync on request) or CONTINUOUS (STANDARD endpoints only); the "
+                    "API requires it."
     )
     embedding_source_columns: list[EmbeddingSourceColumn] | None = Field(
         None, description="Text columns Databricks embeds (managed embeddings)."

@@ -5,15 +5,15 @@ References cited in test docstrings are the files of `../shared/reference/`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
-from databricks.sdk.errors import ResourceAlreadyExists
+from support import model_rows
 
 from provisioner.local import LocalWorkspace, Settings
 
@@ -55,20 +55,7 @@ def directory(tmp_path: Path) -> Path:
 def register_model_version(w: WorkspaceClient) -> Callable[[str, int], None]:
     """Register versions 1..`version` of `name` over the Unity Catalog routes MLflow calls
     (unity-catalog-models.md §1 steps 6, 8, 10: create the model, the version, finalize)."""
-
-    def register(name: str, version: int) -> None:
-        uc = "/api/2.0/mlflow/unity-catalog"
-        with contextlib.suppress(ResourceAlreadyExists):
-            w.api_client.do("POST", f"{uc}/registered-models/create", body={"name": name})
-        found = w.api_client.do("GET", f"{uc}/model-versions/search",
-                                query={"filter": f"name='{name}'"}).get("model_versions", [])
-        for _ in range(version - len(found)):
-            created = w.api_client.do("POST", f"{uc}/model-versions/create",
-                                      body={"name": name, "source": "/tmp/model"})
-            w.api_client.do("POST", f"{uc}/model-versions/finalize",
-                            body={"name": name, "version": created["model_version"]["version"]})
-
-    return register
+    return partial(model_rows.register_model_version, w)
 
 
 @pytest.fixture

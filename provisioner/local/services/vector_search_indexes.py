@@ -116,6 +116,11 @@ def _create(ctx: Context, body: dict[str, Any]) -> dict:
                            f"must be less than {MAX_INDEXES_PER_ENDPOINT}.")
         if subtype == "FULL_TEXT" and endpoint["endpoint_type"] != "STORAGE_OPTIMIZED":
             raise ApiError.invalid("FULL_TEXT indexes need a STORAGE_OPTIMIZED endpoint.")
+        if (spec.get("pipeline_type") == "CONTINUOUS"
+                and endpoint["endpoint_type"] == "STORAGE_OPTIMIZED"):
+            # Storage-optimized endpoints sync on request only (Databricks' vector search docs).
+            raise ApiError.invalid("CONTINUOUS pipelines are not supported on "
+                                   "STORAGE_OPTIMIZED endpoints: use TRIGGERED.")
         _check_embedding_endpoints(tx, spec.get("embedding_source_columns") or [])
         if index_type == "DELTA_SYNC":
             spec = _delta_sync(spec, needs_embeddings=subtype != "FULL_TEXT")
