@@ -36,6 +36,10 @@ RULES = Rules((
     KeyedList("custom_tags", keys=("key",), reason="tags are keyed"),
     KeyedList("permissions", keys=PRINCIPALS, reason="one entry per principal"),
 ))
+STOPPED_OR_FAILED = ("OFFLINE", "STOPPED", "STOPPING", "RED_STATE", "DELETED")
+"""States an endpoint does not leave by itself: waiting for ONLINE would only time out. A
+stopped endpoint is started with `POST .../start` (SDK `start_endpoint`); STARTING and
+PROVISIONING end ONLINE, so they are waited on (vector-search.md §1)."""
 SEVERITY = {
     "name": DriftSeverity.BREAKING,
     "endpoint_type": DriftSeverity.BREAKING,  # only a re-creation changes it: indexes went too
@@ -116,8 +120,8 @@ class VectorSearchEndpointHandler(HandlerBase):
         name = desired["name"]
         return wait_until_ready(lambda: self.read(client, name),
                                 what=f"vector search endpoint '{name}'",
-                                failed=lambda status: status == "OFFLINE", timeout=timeout,
-                                progress=progress)
+                                failed=lambda status: status in STOPPED_OR_FAILED,
+                                timeout=timeout, progress=progress)
 
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
         return set(names) & set(self.list_names(client))

@@ -177,3 +177,18 @@ def test_indexes_found_by_the_listing_are_read_and_adopted(harness, tmp_path, mo
         reads = _reads(local, started)
         assert "GET /api/2.0/vector-search/indexes" in reads
         assert "GET /api/2.0/vector-search/indexes/main.rag.faq_index" in reads
+
+
+def test_waiting_on_a_stopped_endpoint_fails_at_once(tmp_path, monkeypatch):
+    """A STOPPED endpoint never comes ONLINE by itself (SDK `EndpointStatusState`): the wait
+    says so instead of running into its timeout."""
+    from provisioner.errors import ApiError
+    from provisioner.workspace.client import WorkspaceAuth, connect
+
+    with served_workspace(tmp_path / "ws", monkeypatch) as local:
+        client = connect(WorkspaceAuth(host=local.url, token="test"))
+        handler = VectorSearchEndpointHandler()
+        handler.create(client, {"name": "paused", "endpoint_type": "STANDARD"})
+        client.api_client.do("POST", "/api/2.0/vector-search/endpoints/paused/stop")
+        with pytest.raises(ApiError, match="is STOPPED"):
+            handler.wait(client, {"name": "paused"}, timeout=600, progress=lambda status: None)

@@ -272,3 +272,19 @@ def test_endpoint_permissions_by_id(vs: WorkspaceClient) -> None:
     vs.vector_search_endpoints.delete_endpoint("vs")
     with pytest.raises(NotFound):
         vs.vector_search_endpoints.get_permissions(endpoint_id)
+
+
+def test_a_stopped_endpoint_is_stopped_until_started(workspace, w) -> None:
+    """SDK 0.156 `stop_endpoint`/`start_endpoint` and `EndpointStatusState` (STOPPED,
+    STARTING, ONLINE; vector-search.md §1): a stopped endpoint stays STOPPED, a started one
+    is STARTING until provisioned."""
+    workspace.configure(vector_search_endpoint_seconds=0)
+    w.api_client.do("POST", "/api/2.0/vector-search/endpoints",
+                    body={"name": "vs", "endpoint_type": "STANDARD"})
+    state = lambda: w.vector_search_endpoints.get_endpoint("vs").endpoint_status.state.value  # noqa: E731
+    assert state() == "ONLINE"
+    w.api_client.do("POST", "/api/2.0/vector-search/endpoints/vs/stop")
+    assert state() == "STOPPED"
+    workspace.configure(vector_search_endpoint_seconds=60)
+    w.api_client.do("POST", "/api/2.0/vector-search/endpoints/vs/start")
+    assert state() == "STARTING"

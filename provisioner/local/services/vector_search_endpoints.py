@@ -41,7 +41,31 @@ def get_endpoint(tx: Tx, name: str) -> dict[str, Any]:
 
 
 def is_online(record: dict[str, Any], now: float) -> bool:
-    return now >= record["ready_at"]
+    return now >= record["ready_at"] and not record.get("stopped")
+
+
+@routes.post(BASE + "/{name}/stop")
+def stop(ctx: Context, req: Request) -> dict:
+    """SDK `stop_endpoint`: a stopped endpoint serves no queries until started again
+    (endpoint_status.state STOPPED; vector-search.md §1)."""
+    with ctx.store.write() as tx:
+        record = get_endpoint(tx, req.params["name"])
+        record["stopped"] = True
+        _save(tx, record, ctx)
+        return _view(tx, record, ctx.now)
+
+
+@routes.post(BASE + "/{name}/start")
+def start(ctx: Context, req: Request) -> dict:
+    """SDK `start_endpoint`: STARTING for as long as provisioning takes, then ONLINE."""
+    with ctx.store.write() as tx:
+        record = get_endpoint(tx, req.params["name"])
+        if record.get("stopped"):
+            record["stopped"] = False
+            record["ready_at"] = ctx.now + ctx.settings.vector_search_endpoint_seconds
+            record["starting"] = True
+        _save(tx, record, ctx)
+        return _view(tx, record, ctx.now)
 
 
 @routes.post(BASE)
@@ -140,10 +164,15 @@ def _view(tx: Tx, record: dict[str, Any], now: float) -> dict[str, Any]:
     out = {k: record[k] for k in _ECHOED if record.get(k) not in (None, [], {})}
     if "budget_policy_id" in out:
         out["effective_budget_policy_id"] = out["budget_policy_id"]
-    out["endpoint_status"] = (
-        {"state": "ONLINE", "message": "Endpoint is online."} if is_online(record, now)
-        else {"state": "PROVISIONING", "message": "Endpoint is being provisioned."}
-    )
+    if record.get("stopped"):
+        out["endpoint_status"] = {"state": "STOPPED", "message": "Endpoint is stopped."}
+    elif is_online(record, now):
+        out["endpoint_status"] = {"state": "ONLINE", "message": "Endpoint is online."}
+    elif record.get("starting"):
+        out["endpoint_status"] = {"state": "STARTING", "message": "Endpoint is starting."}
+    else:
+        out["endpoint_status"] = {"state": "PROVISIONING",
+                                  "message": "Endpoint is being provisioned."}
     out["num_indexes"] = tx.count(INDEXES, ref=record["id"])
     if "target_qps" in record:
         out["scaling_info"] = {"requested_target_qps": record["target_qps"],
