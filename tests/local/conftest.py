@@ -59,6 +59,21 @@ def register_model_version(w: WorkspaceClient) -> Callable[[str, int], None]:
 
 
 @pytest.fixture
+def secret_references(w: WorkspaceClient) -> Callable[..., None]:
+    """`secret_references("scope/key", ...)`: create the secrets a request refers to, as the
+    service resolves every `{{secrets/<scope>/<key>}}` it is given."""
+
+    def create(*names: str) -> None:
+        for name in names:
+            scope, key = name.split("/")
+            if scope not in {s.name for s in w.secrets.list_scopes()}:
+                w.secrets.create_scope(scope)
+            w.secrets.put_secret(scope, key, string_value=f"value-of-{key}")
+
+    return create
+
+
+@pytest.fixture
 def workspace(directory: Path) -> Iterator[LocalWorkspace]:
     with LocalWorkspace(directory, settings=FAST) as ws:
         yield ws

@@ -15,6 +15,12 @@ CHAT_MODEL = {"name": "chat", "config": {"served_entities": [{"name": "gpt", "ex
     "openai_config": {"openai_api_key": "{{secrets/s/k}}"}}}]}}
 
 
+@pytest.fixture(autouse=True)
+def _referenced_secrets(secret_references) -> None:
+    """The secrets this module's requests refer to exist, as the service requires."""
+    secret_references("s/k")
+
+
 def norm(vector: list[float]) -> float:
     return math.sqrt(sum(v * v for v in vector))
 

@@ -7,10 +7,12 @@ import pytest
 pytestmark = pytest.mark.models
 
 
-def test_deploy_client_creates_and_reads_an_endpoint(workspace, monkeypatch) -> None:
+def test_deploy_client_creates_and_reads_an_endpoint(workspace, secret_references,
+                                                    monkeypatch) -> None:
     """serving-endpoints.md §9: `get_deploy_client("databricks")` speaks the same REST paths
     (create, get, list, update tags, delete) and reads `.endpoints` from the list."""
     deployments = pytest.importorskip("mlflow.deployments")
+    secret_references("llm-keys/openai")
     monkeypatch.setenv("DATABRICKS_HOST", workspace.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", "x")
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")

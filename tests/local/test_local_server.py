@@ -27,7 +27,7 @@ from provisioner.local import FaultRule, LocalWorkspace, Settings
 ENDPOINTS = "/api/2.0/serving-endpoints"
 CHAT = {"name": "chat", "config": {"served_entities": [{"external_model": {
     "provider": "openai", "name": "gpt-4o", "task": "llm/v1/chat",
-    "openai_config": {"openai_api_key": "{{secrets/llm-keys/openai}}"}}}]}}
+    "openai_config": {"openai_api_key_plaintext": "sk-test"}}}]}}
 
 
 def raw(url: str, method: str = "GET", body: Any = None,

@@ -31,6 +31,12 @@ CHAT = serving.ExternalModel(
 )
 
 
+@pytest.fixture(autouse=True)
+def _referenced_secrets(secret_references) -> None:
+    """The secrets this module's requests refer to exist, as the service requires."""
+    secret_references("llm-keys/openai", "a/b")
+
+
 def external(name: str = "chat", model: serving.ExternalModel = CHAT) -> dict[str, Any]:
     """A create body for an external-model endpoint, as raw JSON."""
     return {"name": name, "config": {"served_entities": [{"external_model": model.as_dict()}]}}
@@ -48,8 +54,6 @@ def test_create_and_wait_external_model_is_ready_after_the_delay(
     """serving-endpoints.md §4 (just created → first deploy OK) and §8 (the SDK waiter):
     NOT_UPDATING only once the configured delay has passed, then READY with config_version 1."""
     workspace.configure(serving_endpoint_create_seconds=0.5)
-    w.secrets.create_scope("llm-keys")
-    w.secrets.put_secret("llm-keys", "openai", string_value="sk-test")
     polled: list[serving.EndpointStateConfigUpdate] = []
     started = time.monotonic()
     endpoint = w.serving_endpoints.create(

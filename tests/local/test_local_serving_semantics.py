@@ -21,6 +21,12 @@ CHAT = {"provider": "openai", "name": "gpt-4o", "task": "llm/v1/chat",
         "openai_config": {"openai_api_key": "{{secrets/llm-keys/openai}}"}}
 
 
+@pytest.fixture(autouse=True)
+def _referenced_secrets(secret_references) -> None:
+    """The secrets this module's requests refer to exist, as the service requires."""
+    secret_references("llm-keys/openai")
+
+
 def _custom(**entity: Any) -> dict[str, Any]:
     return {"entity_name": "main.rag.chain", "entity_version": "1",
             "scale_to_zero_enabled": True, **entity}
@@ -128,3 +134,28 @@ def test_the_caller_is_known(workspace: LocalWorkspace, w: WorkspaceClient) -> N
     """SDK `current_user.me()` (`GET /api/2.0/preview/scim/v2/Me`): the deployer whose own
     CAN_MANAGE grant the provisioner keeps, as the Databricks CLI does."""
     assert w.current_user.me().user_name == workspace.settings.user
+
+
+@pytest.mark.parametrize(("key", "error"), [
+    ("sk-literal-key", "must be a secret reference"),
+    ("{{secrets/no-such-scope/openai}}", "secret scope no-such-scope does not exist"),
+    ("{{secrets/llm-keys/missing}}", "secret missing does not exist in scope llm-keys"),
+])
+def test_secret_references_are_checked(w: WorkspaceClient, key: str, error: str) -> None:
+    """SDK `OpenAiConfig.openai_api_key`: "The Databricks secret key reference for an OpenAI
+    API key" (a literal key goes in `openai_api_key_plaintext`); the service resolves the
+    reference to call the provider, so its scope and key must exist."""
+    model = {**CHAT, "openai_config": {"openai_api_key": key}}
+    with pytest.raises(InvalidParameterValue, match=error):
+        w.api_client.do("POST", ENDPOINTS, body={
+            "name": "chat", "config": {"served_entities": [{"external_model": model}]}})
+
+
+def test_secret_references_in_environment_variables_must_exist(model, w: WorkspaceClient
+                                                                ) -> None:
+    """Environment variables written `{{secrets/<scope>/<key>}}` are resolved when the model
+    is served (SDK `ServedEntityInput.environment_vars`), so a missing secret is refused."""
+    with pytest.raises(InvalidParameterValue, match="environment_vars.TOKEN"):
+        w.api_client.do("POST", ENDPOINTS, body={"name": "rag", "config": {"served_entities": [
+            _custom(workload_size="Small",
+                    environment_vars={"TOKEN": "{{secrets/llm-keys/absent}}"})]}})

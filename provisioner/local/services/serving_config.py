@@ -4,9 +4,11 @@ rendered with deployment states when read (serving-endpoints.md §2.2-§3).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context
+from provisioner.local.services import secrets
 from provisioner.local.services.common import check_name, one_of, require
 from provisioner.local.services.foundation_models import (
     SYSTEM_AI,
@@ -31,6 +33,12 @@ _REQUIRED_PROVIDER_FIELDS = {
     "databricks_model_serving_config": ("databricks_workspace_url",),
     "custom_provider_config": ("custom_provider_url",),
 }
+_SECRET_FIELDS = ("openai_api_key", "microsoft_entra_client_secret", "anthropic_api_key",
+                  "cohere_api_key", "aws_access_key_id", "aws_secret_access_key", "private_key",
+                  "ai21labs_api_key", "databricks_api_token", "palm_api_key", "value", "token")
+"""Provider fields holding a secret reference: each has a `*_plaintext` twin (SDK 0.156:
+"The Databricks secret key reference for …")."""
+_SECRET_REFERENCE = re.compile(r"\{\{secrets/([^/{}]+)/([^/{}]+)\}\}")
 _BEDROCK_PROVIDERS = ("anthropic", "cohere", "ai21labs", "amazon")
 _WORKLOAD_TYPES = ("CPU", "CPU_MEDIUM", "CPU_LARGE", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE",
                    "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM")
@@ -133,7 +141,7 @@ def _entity(raw: dict[str, Any], ctx: Context, provisioned_throughput: bool) -> 
             raise ApiError.invalid(
                 f"A served entity with external_model cannot also set {', '.join(present)}."
             )
-        entity: dict[str, Any] = {"external_model": _external_model(external)}
+        entity: dict[str, Any] = {"external_model": _external_model(external, ctx)}
         default_name = external["name"].replace(".", "-").replace(":", "-")
     else:
         # burst_scaling_enabled is accepted but never returned (serving-endpoints.md §2.3).
@@ -174,6 +182,9 @@ def _custom_model(entity: dict[str, Any], ctx: Context, provisioned_throughput: 
     if len(entity.get("environment_vars") or {}) > MAX_ENVIRONMENT_VARS:
         raise ApiError.invalid(f"A served entity takes at most {MAX_ENVIRONMENT_VARS} "
                                "environment variables.")
+    for name, value in (entity.get("environment_vars") or {}).items():
+        if str(value).startswith("{{secrets/"):  # a reference, resolved when serving
+            check_secret_reference(ctx, f"environment_vars.{name}", value)
 
 
 def _check_throughput(entity: dict[str, Any], name: str, version: str) -> None:
@@ -195,7 +206,7 @@ def _size_for(max_concurrency: int) -> str:
     return "Small" if max_concurrency <= 4 else "Medium" if max_concurrency <= 16 else "Large"
 
 
-def _external_model(raw: dict[str, Any]) -> dict[str, Any]:
+def _external_model(raw: dict[str, Any], ctx: Context) -> dict[str, Any]:
     provider = one_of(raw.get("provider"), "external_model.provider", tuple(_PROVIDER_CONFIGS))
     require(raw, "name")
     require(raw, "task")
@@ -208,7 +219,31 @@ def _external_model(raw: dict[str, Any]) -> dict[str, Any]:
     if block == "amazon_bedrock_config":
         one_of(config["bedrock_provider"], "bedrock_provider", _BEDROCK_PROVIDERS)
     _check_secret_pairs(config)
+    _check_secret_references(ctx, config)
     return _without_plaintext(raw)
+
+
+def _check_secret_references(ctx: Context, config: dict[str, Any]) -> None:
+    """A secret field holds `{{secrets/<scope>/<key>}}` naming a secret that exists: the
+    service resolves it to call the provider (SDK: "The Databricks secret key reference")."""
+    for key, value in config.items():
+        if isinstance(value, dict):
+            _check_secret_references(ctx, value)
+        elif key in _SECRET_FIELDS and value is not None:
+            check_secret_reference(ctx, key, value)
+
+
+def check_secret_reference(ctx: Context, field: str, value: Any) -> None:
+    found = _SECRET_REFERENCE.fullmatch(str(value))
+    if found is None:
+        raise ApiError.invalid(f"{field} must be a secret reference {{{{secrets/<scope>/<key>}}}}"
+                               f"; write a literal key in {field}_plaintext.")
+    scope, key = found.groups()
+    with ctx.store.read() as tx:
+        if tx.get(secrets.SCOPES, scope) is None:
+            raise ApiError.invalid(f"{field}: secret scope {scope} does not exist.")
+        if tx.get(secrets.SECRETS, f"{scope}/{key}") is None:
+            raise ApiError.invalid(f"{field}: secret {key} does not exist in scope {scope}.")
 
 
 def _check_secret_pairs(config: dict[str, Any]) -> None:

@@ -206,17 +206,20 @@ def _create(ctx: Context, body: dict[str, Any], *, provisioned_throughput: bool)
 def _update_config(ctx: Context, name: str, body: dict[str, Any], *,
                    provisioned_throughput: bool) -> dict:
     ctx.faults.count_serving_write(ctx.now)
+    if not (body.get("served_entities") or body.get("served_models")):
+        # Only the traffic (or inference tables) change: the entities served stay
+        # (SDK `EndpointCoreConfigInput`: every field optional).
+        with ctx.store.read() as tx:
+            served = (get_endpoint(tx, name, ctx.now)["config"] or {}).get("served_entities")
+        if served:
+            body = {**body, "served_entities": [serving_config.as_input(e) for e in served]}
+    # Checked before the write transaction: checking secret references reads the store.
+    config = serving_config.submit(body, ctx, provisioned_throughput=provisioned_throughput)
     with ctx.store.write() as tx:
         record = _editable(tx, name, ctx.now)
         if record.get("pending"):
             raise ApiError(409, "RESOURCE_CONFLICT", f"Endpoint {name} is currently updating. "
                            "Another update can not be made until the update completes or fails.")
-        if not (body.get("served_entities") or body.get("served_models")) and record["config"]:
-            # Only the traffic (or inference tables) change: the entities served stay
-            # (SDK `EndpointCoreConfigInput`: every field optional).
-            body = {**body, "served_entities": [serving_config.as_input(e) for e in
-                                                record["config"]["served_entities"]]}
-        config = serving_config.submit(body, ctx, provisioned_throughput=provisioned_throughput)
         previous = (record.get("config") or {}).get("auto_capture_config") or {}
         _check_location_kept(previous, config.get("auto_capture_config") or {},
                              "auto_capture_config")
