@@ -136,7 +136,7 @@ COMPILED = [
                                     "instance_profile_arn": "arn:aws:iam::1:instance-profile/x"}}),
     ("foundation_models", {"model": "system.ai.llama", "version": "3",
                            "throughput": {"min": 0, "max": 9500},
-                           "scale_to_zero_enabled": True, "served_entity_name": "llama"}),
+                           "scale_to_zero_enabled": False, "served_entity_name": "llama"}),
     ("foundation_models", {"model": "system.ai.llama", "version": "3",
                            "provisioned_model_units": 50, "burst_scaling_enabled": False}),
     ("registered_models", {"name": "main.rag.chain", "flavor": "langchain", "code": "chain.py",

@@ -95,7 +95,8 @@ def test_spec_matches_index_type():
 
 
 def test_delta_sync_needs_one_kind_of_embedding():
-    neither = {**EXAMPLE, "delta_sync_index_spec": {"source_table": "main.rag.docs"}}
+    neither = {**EXAMPLE, "delta_sync_index_spec": {"source_table": "main.rag.docs",
+                                                    "pipeline_type": "TRIGGERED"}}
     assert "delta_sync_index_spec needs embedding_source_columns (name and " \
            "embedding_model_endpoint_name) or embedding_vector_columns" in errors(
                VectorSearchIndexSpec, neither)
