@@ -315,5 +315,10 @@ class ServingEndpointHandler(HandlerBase):
                         problem=f"provisioned throughput {'/'.join(map(str, throughput))} is "
                                 "not a multiple of the model's throughput_chunk_size "
                                 "(get-model-optimization-info)"))
+        for index, model in enumerate(desired.get("served_models") or []):
+            if model.get("model_name") and model.get("model_version"):
+                found.append(Requirement(
+                    "model_version", f"{model['model_name']}/{model['model_version']}",
+                    ("served_models", index, "model_name")))
         return found
 

@@ -129,6 +129,15 @@ class ServedModel(ServedCompute):
     model_version: str = Field(description="Version of model_name, a string.")
     scale_to_zero_enabled: bool = Field(description="Scale down to zero when idle.")
 
+    @model_validator(mode="after")
+    def _compute_only(self) -> ServedModel:
+        # GET mirrors only CPU/GPU entities as served_models (serving-endpoints.md §3), so a
+        # provisioned-throughput served model could never be read back: it is an entity's job.
+        if given := [f for f in THROUGHPUT_FIELDS if getattr(self, f) is not None]:
+            raise ValueError(f"{', '.join(given)}: provisioned throughput is for "
+                             "served_entities; served_models serve custom models on CPU/GPU")
+        return self
+
 
 class Route(Spec):
     """A share of the traffic sent to one served entity."""
