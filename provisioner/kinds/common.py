@@ -48,7 +48,7 @@ def lockout(acl: Sequence[dict[str, Any]], deployer: str) -> dict[str, Any] | No
     """The entry of `acl` that would leave the deployer below CAN_MANAGE, if any: a list that
     names the deployer at a lower level is refused rather than silently raised."""
     return next((g for g in acl if names_deployer(g, deployer)
-                 and g.get("permission_level") != MANAGE), None)
+                 and g.get("permission_level") not in (MANAGE, "IS_OWNER")), None)
 
 
 def with_deployer(acl: Sequence[dict[str, Any]], deployer: str) -> list[dict[str, Any]]:
