@@ -154,9 +154,13 @@ def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterato
                           f"{seconds(bound)} ({ours.calls:,} calls ÷ {p} × {latency:g} ms)",
                           work / bound, target=target, data=data)
             if latency == max(sizes.latencies_ms):
+                # Gated at the largest N only: a plan also makes a handful of calls of its own
+                # (reachability, secrets preflight, the caller's identity), which weigh 0.06 per
+                # resource at N=100 and round to nothing at the largest N.
                 yield Row("plan", f"no-op plan, N={n:,}: calls per resource", f"{ours.calls:,}",
                           f"{n:,} resources", ours.calls / n, unit="",
-                          target=Target("<=", 1.5, margin=1.0))
+                          target=Target("<=", 1.5, margin=1.0) if n == max(sizes.plans)
+                          else None)
             if largest is None or ours.peak_rss_mb > largest.peak_rss_mb:
                 largest = ours
     if largest is not None:
