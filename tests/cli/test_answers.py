@@ -9,6 +9,7 @@ import shutil
 
 import click
 import pytest
+from support.stacks import indexed_stack
 
 from provisioner.cli.main import cli
 
@@ -23,23 +24,7 @@ resources:
       config: {openai_api_key: "{{secrets/llm/openai}}"}
 """
 
-INDEXED = """\
-stack: indexed
-resources:
-  vector_search_endpoints:
-    vs: {endpoint_type: STANDARD}
-  vector_search_indexes:
-    docs:
-      name: main.rag.docs_index
-      endpoint_name: ${resources.vector_search_endpoints.vs.name}
-      primary_key: id
-      index_type: DELTA_SYNC
-      delta_sync_index_spec:
-        source_table: main.rag.docs
-        pipeline_type: TRIGGERED
-        embedding_source_columns:
-          - {name: text, embedding_model_endpoint_name: databricks-bge-large-en}
-"""
+INDEXED = indexed_stack("indexed")
 
 
 def test_generate_writes_a_stack_for_a_folder_that_has_none(harness, tmp_path):

@@ -11,6 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
+from support.stacks import indexed_stack
+
 CHAT = """\
 stack: identity
 resources:
@@ -176,23 +178,7 @@ def test_a_destroy_of_some_resources_takes_what_depends_on_them(harness):
     assert set(recorded(harness)) == {"vector_search_endpoints.vs"}
 
 
-INDEXED = """\
-stack: identity
-resources:
-  vector_search_endpoints:
-    vs: {endpoint_type: STANDARD}
-  vector_search_indexes:
-    docs:
-      name: main.rag.docs_index
-      endpoint_name: ${resources.vector_search_endpoints.vs.name}
-      primary_key: id
-      index_type: DELTA_SYNC
-      delta_sync_index_spec:
-        source_table: main.rag.docs
-        pipeline_type: TRIGGERED
-        embedding_source_columns:
-          - {name: text, embedding_model_endpoint_name: databricks-bge-large-en}
-"""
+INDEXED = indexed_stack("identity")
 
 
 def test_an_index_whose_endpoint_was_re_created_is_re_created_on_it(harness):

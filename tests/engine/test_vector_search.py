@@ -5,28 +5,11 @@ from __future__ import annotations
 
 import pytest
 from support.harness import served_workspace
+from support.stacks import indexed_stack
 
 from provisioner.kinds.vector_search_endpoints import VectorSearchEndpointHandler
 
-EMBEDDINGS = """\
-stack: vectors
-resources:
-  vector_search_endpoints:
-    vs: {endpoint_type: STANDARD}
-  vector_search_indexes:
-    docs:
-      name: main.rag.docs_index
-      endpoint_name: ${resources.vector_search_endpoints.vs.name}
-      primary_key: id
-      index_type: DELTA_SYNC
-      delta_sync_index_spec:
-        source_table: main.rag.docs
-        pipeline_type: TRIGGERED
-        embedding_source_columns:
-          - {name: text, embedding_model_endpoint_name: databricks-bge-large-en}
-targets:
-  served: {}
-"""
+EMBEDDINGS = indexed_stack("vectors") + "targets:\n  served: {}\n"
 
 
 def test_changing_the_pipeline_type_replaces_the_index_and_says_what_it_costs(harness):
