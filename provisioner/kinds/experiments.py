@@ -15,9 +15,10 @@ from provisioner.diff.rules import Immutable, KeyedList, Rules, ServerDefault
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
     PRINCIPALS,
-    direct_grants,
     permissions_document,
+    put_grants,
     read_after_create,
+    read_grants,
     spec_permissions,
     tag_patch,
     tags_map,
@@ -76,7 +77,8 @@ class ExperimentHandler(HandlerBase):
             "name": found["name"], "artifact_location": found.get("artifact_location"),
             "tags": [t for t in found.get("tags", []) if t["key"] not in SERVICE_TAGS]}
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            document["permissions"] = direct_grants(api.get_permissions(client, experiment_id))
+            document["permissions"] = read_grants(client, api.get_permissions(
+                client, experiment_id), desired)
         outputs = {"name": found["name"], "id": experiment_id,
                    "artifact_location": found.get("artifact_location")}
         return Live(name=found["name"], id=experiment_id, document=document, outputs=outputs)
@@ -91,7 +93,7 @@ class ExperimentHandler(HandlerBase):
         experiment_id = api.create(client, {k: v for k, v in desired.items()
                                             if k != "permissions"})
         if "permissions" in desired:
-            api.set_permissions(client, experiment_id, desired["permissions"])
+            put_grants(client, api.set_permissions, experiment_id, desired["permissions"])
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
@@ -103,7 +105,7 @@ class ExperimentHandler(HandlerBase):
             for key in remove:
                 api.delete_tag(client, live.id, key)
         if "permissions" in changed:
-            api.set_permissions(client, live.id, desired.get("permissions", []))
+            put_grants(client, api.set_permissions, live.id, desired.get("permissions", []))
 
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete(client, live.id)

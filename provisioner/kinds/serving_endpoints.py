@@ -24,19 +24,17 @@ from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
 from provisioner.kinds.common import (
     PRINCIPALS,
-    direct_grants,
-    managed_grants,
     permissions_document,
+    put_grants,
+    read_grants,
     spec_permissions,
     tag_patch,
     tags_map,
-    with_deployer,
 )
 from provisioner.kinds.waiting import poll
 from provisioner.placeholders import UNKNOWN
 from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
 from provisioner.specs.serving_endpoints import CONFIG_FIELDS
-from provisioner.workspace.api import identity
 from provisioner.workspace.api import serving_endpoints as api
 from provisioner.workspace.client import lasting_url
 
@@ -198,8 +196,8 @@ class ServingEndpointHandler(HandlerBase):
         document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
         document |= {f: found[f] for f in SERVER_FIELDS if f in found}
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            grants = direct_grants(api.get_permissions(client, found["id"]))
-            document["permissions"] = managed_grants(grants, identity.user_name(client), desired)
+            document["permissions"] = read_grants(client, api.get_permissions(
+                client, found["id"]), desired)
         state = found.get("state") or {}
         # An endpoint created without config serves nothing and is never READY; it is settled
         # once no update is in progress (databricks/cli acceptance model_serving_endpoints/basic).
@@ -220,8 +218,7 @@ class ServingEndpointHandler(HandlerBase):
         config = {f: body.pop(f) for f in CONFIG_FIELDS if f in body}
         created = api.create(client, {**body, **({"config": config} if config else {})})
         if "permissions" in desired:
-            api.set_permissions(client, created["id"], with_deployer(
-                desired["permissions"], identity.user_name(client)))
+            put_grants(client, api.set_permissions, created["id"], desired["permissions"])
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
@@ -244,8 +241,7 @@ class ServingEndpointHandler(HandlerBase):
         if "email_notifications" in changed:
             api.patch_notifications(client, name, desired.get("email_notifications", {}))
         if "permissions" in changed:
-            api.set_permissions(client, live.id, with_deployer(
-                desired.get("permissions", []), identity.user_name(client)))
+            put_grants(client, api.set_permissions, live.id, desired.get("permissions", []))
 
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete(client, live.name)

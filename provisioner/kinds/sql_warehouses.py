@@ -16,8 +16,9 @@ from provisioner.diff.rules import Immutable, KeyedList, Rules, ServerDefault
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
     PRINCIPALS,
-    direct_grants,
     permissions_document,
+    put_grants,
+    read_grants,
     spec_permissions,
     tags_map,
     wait_until_ready,
@@ -101,7 +102,8 @@ class SqlWarehouseHandler(HandlerBase):
         document = {f: found[f] for f in _FIELDS if f in found}
         document["tags"] = found.get("tags") or {}
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+            document["permissions"] = read_grants(client, api.get_permissions(
+                client, found["id"]), desired)
         state = found.get("state", "")
         odbc = found.get("odbc_params") or {}
         outputs = {"name": found["name"], "id": found["id"], "state": state,
@@ -118,7 +120,8 @@ class SqlWarehouseHandler(HandlerBase):
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
         created = api.create_warehouse(client, _body(desired))
         if "permissions" in desired:
-            api.set_permissions(client, created["id"], desired["permissions"])
+            put_grants(client, api.set_permissions, created["id"], desired["permissions"],
+                       owned=True)
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
@@ -129,7 +132,8 @@ class SqlWarehouseHandler(HandlerBase):
                 body[field] = RULES.default_at((field,)).default({**live.document, **body})
             api.edit_warehouse(client, live.id, body)
         if "permissions" in changed:
-            api.set_permissions(client, live.id, desired.get("permissions", []))
+            put_grants(client, api.set_permissions, live.id, desired.get("permissions", []),
+                       owned=True)
 
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete_warehouse(client, live.id)

@@ -10,9 +10,10 @@ from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
     PRINCIPALS,
-    direct_grants,
     permissions_document,
+    put_grants,
     read_after_create,
+    read_grants,
     spec_permissions,
     tags_map,
     wait_until_ready,
@@ -79,7 +80,8 @@ class VectorSearchEndpointHandler(HandlerBase):
         if qps is not None:
             document["target_qps"] = qps
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            document["permissions"] = direct_grants(api.get_permissions(client, found["id"]))
+            document["permissions"] = read_grants(client, api.get_permissions(
+                client, found["id"]), desired)
         state = (found.get("endpoint_status") or {}).get("state", "")
         indexes = tuple(i["name"] for i in api.list_indexes(client, found["name"])) \
             if found.get("num_indexes") else ()
@@ -98,7 +100,7 @@ class VectorSearchEndpointHandler(HandlerBase):
             if desired.get("custom_tags"):
                 api.update_tags(client, live.name, desired["custom_tags"])
             if "permissions" in desired:
-                api.set_permissions(client, live.id, desired["permissions"])
+                put_grants(client, api.set_permissions, live.id, desired["permissions"])
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
@@ -110,7 +112,7 @@ class VectorSearchEndpointHandler(HandlerBase):
         if "custom_tags" in changed:  # the PATCH sends the whole set (as the CLI does)
             api.update_tags(client, live.name, desired.get("custom_tags", []))
         if "permissions" in changed:
-            api.set_permissions(client, live.id, desired.get("permissions", []))
+            put_grants(client, api.set_permissions, live.id, desired.get("permissions", []))
 
     def delete(self, client: WorkspaceClient, live: Live) -> None:
         api.delete_endpoint(client, live.name)

@@ -4,7 +4,7 @@ converges in one apply and sends the same calls."""
 
 from __future__ import annotations
 
-from support.harness import served_workspace
+from support.harness import sdk_client, served_workspace, writes
 
 SERVED = ("-t", "served")
 
@@ -46,10 +46,6 @@ targets:
 """
 
 
-def _writes(local, after: int) -> list[tuple[str, str]]:
-    return [(r["method"], r["path"]) for r in local.request_log()[after:] if r["method"] != "GET"]
-
-
 def test_basic_an_endpoint_without_config_keeps_the_deployers_access(harness, tmp_path,
                                                                      monkeypatch):
     """acceptance model_serving_endpoints/basic: POST the endpoint (no config), PUT its
@@ -58,14 +54,11 @@ def test_basic_an_endpoint_without_config_keeps_the_deployers_access(harness, tm
     harness.write(BASIC)
     with served_workspace(tmp_path / "ws", monkeypatch) as local:
         harness.apply(*SERVED)
-        writes = _writes(local, 0)
-        assert [m for m, _ in writes] == ["POST", "PUT"]
-        assert writes[0][1] == "/api/2.0/serving-endpoints"
-        assert writes[1][1].startswith("/api/2.0/permissions/serving-endpoints/")
-        from provisioner.workspace.client import WorkspaceAuth, connect
-
-        client = connect(WorkspaceAuth(host=local.url, token="test"))
-        acl = client.api_client.do("GET", writes[1][1])["access_control_list"]
+        sent = writes(local)
+        assert [m for m, _ in sent] == ["POST", "PUT"]
+        assert sent[0][1] == "/api/2.0/serving-endpoints"
+        assert sent[1][1].startswith("/api/2.0/permissions/serving-endpoints/")
+        acl = sdk_client(local).api_client.do("GET", sent[1][1])["access_control_list"]
         assert {(e.get("user_name"), e["all_permissions"][0]["permission_level"])
                 for e in acl} == {("deco-test-user@databricks.com", "CAN_VIEW"),
                                   (local.settings.user, "CAN_MANAGE")}
@@ -77,13 +70,11 @@ def test_routes_written_with_served_model_name_settle(harness, tmp_path, monkeyp
     returns both names, and the plan after one apply is empty (no config PUT again)."""
     harness.write(ROUTES)
     with served_workspace(tmp_path / "ws", monkeypatch) as local:
-        from provisioner.workspace.client import WorkspaceAuth, connect
-
-        client = connect(WorkspaceAuth(host=local.url, token="test"))
+        client = sdk_client(local)
         client.secrets.create_scope("test-scope")
         client.secrets.put_secret("test-scope", "openai-key", string_value="sk-test")
         harness.apply(*SERVED)
         seen = len(local.request_log())
         assert harness.changes(*SERVED) == {}
         harness.apply(*SERVED)
-        assert _writes(local, seen) == []
+        assert writes(local, seen) == []

@@ -102,6 +102,21 @@ class Harness:
             yield connect(WorkspaceAuth(host=local.url, token="test")), local
 
 
+def writes(local: LocalWorkspace, after: int = 0, *, succeeded: bool = False
+           ) -> list[tuple[str, str]]:
+    """(method, path) of the calls `local` served after the `after`th that were not GETs;
+    with `succeeded`, only those answered 2xx (a refused call that was retried drops out)."""
+    return [(r["method"], r["path"]) for r in local.request_log()[after:]
+            if r["method"] != "GET" and (not succeeded or r["status"] < 400)]
+
+
+def sdk_client(local: LocalWorkspace) -> Any:
+    """A databricks-sdk WorkspaceClient on `local`, for reading what a command left."""
+    from provisioner.workspace.client import WorkspaceAuth, connect
+
+    return connect(WorkspaceAuth(host=local.url, token="test"))
+
+
 @contextmanager
 def served_workspace(directory: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any
                      ) -> Iterator[LocalWorkspace]:
