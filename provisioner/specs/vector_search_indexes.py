@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, model_validator
 
-from provisioner.specs.base import Spec
+from provisioner.specs.base import Spec, skip_if_reference
 from provisioner.specs.fields import EndpointName, UcIdentifierName, UcNamedSpec, UcTableName
 
 VECTOR_TYPES = ("array<float>", "array<double>")
@@ -97,7 +97,8 @@ class DeltaSyncIndexSpec(Spec):
     )
     embedding_writeback_table: UcTableName | None = Field(
         None, description="Delta table receiving the computed embeddings; managed embeddings "
-                          "only."
+                          "only. The service takes one name: the index's name followed by "
+                          "`_writeback_table`."
     )
     columns_to_sync: list[str] | None = Field(
         None, description="Columns to sync (all when omitted); must include the primary key "
@@ -161,6 +162,14 @@ class DirectAccessIndexSpec(Spec):
         return self
 
 
+def writeback_table(index: str) -> str:
+    """The one embedding writeback table an index may have: "The only supported table name is
+    the index name with the suffix `_writeback_table`" (Databricks' OpenAPI spec, as generated
+    into terraform-provider-databricks `internal/service/vectorsearch_tf/model.go`); the
+    vectorsearch client names it so too (vector-search.md §2.1)."""
+    return f"{index}_writeback_table".lower()
+
+
 class VectorSearchIndexSpec(UcNamedSpec):
     """A vector search index in Unity Catalog, hosted by a vector search endpoint."""
 
@@ -222,6 +231,12 @@ class VectorSearchIndexSpec(UcNamedSpec):
             field = "columns_to_sync" if spec.columns_to_sync is not None else "columns_to_index"
             raise ValueError(f"delta_sync_index_spec.{field} must include {', '.join(missing)} "
                              "(the primary key and embedding columns)")
+        table = spec.embedding_writeback_table
+        if table is not None and not any(map(skip_if_reference, (table, self.name))) \
+                and table.lower() != writeback_table(self.name):
+            raise ValueError(f"delta_sync_index_spec.embedding_writeback_table must be "
+                             f"{writeback_table(self.name)}: the only name the service takes "
+                             "is the index's name followed by _writeback_table")
 
     def create_body(self) -> dict[str, Any]:
         """`POST /api/2.0/vector-search/indexes` body."""

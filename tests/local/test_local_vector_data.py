@@ -113,3 +113,29 @@ def test_a_query_sent_as_get_with_a_body_is_answered(workspace, vs):
         headers={"Authorization": "Bearer x", "Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
         assert json.loads(response.read())["result"]["data_array"][0][0] == 2
+
+
+def test_rows_that_do_not_fit_the_schema_are_reported_failed_and_not_stored(vs):
+    """SDK `UpsertDataResult`: rows that fail are listed in `failed_primary_keys` and the
+    status says PARTIAL_SUCCESS (FAILURE when none is stored). A vector of another dimension,
+    a key of the wrong type or no key at all is such a row (docs/design.md, issue 17): it is
+    not stored, so queries keep working."""
+    vs.api_client.do("POST", INDEXES, body={
+        "name": "main.rag.direct", "endpoint_name": "vs", "primary_key": "id",
+        "index_type": "DIRECT_ACCESS", "direct_access_index_spec": {
+            "schema_json": json.dumps({"id": "integer", "v": "array<float>"}),
+            "embedding_vector_columns": [{"name": "v", "embedding_dimension": 2}]}})
+    rows = [{"id": 1, "v": [1.0, 0.0]}, {"id": 2, "v": [0.0, 1.0, 0.5]},
+            {"id": "three", "v": [0.5, 0.5]}, {"v": [0.5, 0.5]}, {"id": 5, "v": ["a", 1]},
+            {"id": 6}]
+    result = vs.vector_search_indexes.upsert_data_vector_index("main.rag.direct",
+                                                              json.dumps(rows))
+    assert result.status.value == "PARTIAL_SUCCESS"
+    assert result.result.success_row_count == 1
+    assert result.result.failed_primary_keys == ["2", "three", "", "5", "6"]
+    found = vs.api_client.do("POST", f"{INDEXES}/main.rag.direct/query",
+                             body={"query_vector": [1.0, 0.1], "columns": ["id"]})
+    assert [row[0] for row in found["result"]["data_array"]] == [1]
+    none = vs.vector_search_indexes.upsert_data_vector_index(
+        "main.rag.direct", json.dumps([{"id": 7, "v": [1.0]}]))
+    assert none.status.value == "FAILURE" and none.result.success_row_count == 0

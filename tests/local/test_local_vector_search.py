@@ -160,6 +160,11 @@ def test_direct_access_index_schema_is_rewritten(vs: WorkspaceClient) -> None:
                  InvalidParameterValue, id="unknown-column-type"),
     pytest.param(direct_access(schema={"id": "integer"}), InvalidParameterValue,
                  id="vector-column-not-in-schema"),
+    # Databricks' OpenAPI spec (terraform-provider-databricks
+    # internal/service/vectorsearch_tf/model.go): "The only supported table name is the index
+    # name with the suffix `_writeback_table`."
+    pytest.param(delta_sync(embedding_writeback_table="main.rag.embeddings"),
+                 InvalidParameterValue, id="writeback-table-not-named-after-the-index"),
 ])
 def test_invalid_index_creates(vs: WorkspaceClient, body: dict[str, Any], error: type) -> None:
     """vector-search.md §2.1, §4 and §9: create validates the 3-part name, the endpoint, the
@@ -167,6 +172,14 @@ def test_invalid_index_creates(vs: WorkspaceClient, body: dict[str, Any], error:
     with pytest.raises(error):
         vs.api_client.do("POST", INDEXES, body=body)
     assert vs.vector_search_endpoints.get_endpoint("vs").num_indexes == 0
+
+
+def test_the_writeback_table_named_after_the_index_is_taken(vs: WorkspaceClient) -> None:
+    """The index's name + `_writeback_table`, in any case (Unity Catalog lower-cases)."""
+    vs.api_client.do("POST", INDEXES, body=delta_sync(
+        embedding_writeback_table="Main.Rag.Docs_Writeback_Table"))
+    spec = vs.api_client.do("GET", f"{INDEXES}/main.rag.docs")["delta_sync_index_spec"]
+    assert spec["embedding_writeback_table"].lower() == "main.rag.docs_writeback_table"
 
 
 def test_both_path_families(workspace: LocalWorkspace, vs: WorkspaceClient) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Routes
@@ -30,9 +31,6 @@ def _data_plane(suffix: str, *methods: str):
 
 _FILTERS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "!=": operator.ne, "NOT": operator.ne}
-
-
-
 
 
 @_data_plane("query", "POST", "GET")
@@ -79,22 +77,65 @@ def scan(ctx: Context, req: Request) -> dict:
 
 @_data_plane("upsert-data", "POST")
 def upsert(ctx: Context, req: Request) -> dict:
+    """Rows that do not fit the index's schema (no primary key, a key or vector of the wrong
+    type, a vector of another dimension) are not stored: they are reported failed in the
+    answer's documented shape (SDK `UpsertDataResult.failed_primary_keys`, status
+    PARTIAL_SUCCESS or FAILURE), so one bad row never breaks later queries (docs/design.md,
+    issue 17)."""
     try:
         inputs = json.loads(req.json().get("inputs_json") or "[]")
     except ValueError as exc:
         raise ApiError.invalid(f"inputs_json is not a JSON array of rows: {exc}") from exc
+    if not isinstance(inputs, list):
+        raise ApiError.invalid("inputs_json is not a JSON array of rows.")
     with ctx.store.write() as tx:
         record = _direct_access(tx, req)
         key = record["primary_key"]
         stored = {str(r[key]): r for r in vector_rows.rows(tx, record, ctx.now)}
+        fits = _fits(record)
         failed = []
         for row in inputs:
-            if not isinstance(row, dict) or row.get(key) is None:
-                failed.append(str(row.get(key)) if isinstance(row, dict) else "")
+            if not fits(row):
+                failed.append(str(row.get(key, "")) if isinstance(row, dict) else "")
                 continue
             stored[str(row[key])] = vector_rows.embedded(record, row)
         tx.put(vector_rows.ROWS, record["name"], {"rows": list(stored.values())})
     return _write_result(len(inputs) - len(failed), failed)
+
+
+def _fits(record: dict[str, Any]) -> Callable[[Any], bool]:
+    """Whether a row fits a Direct Access index: its primary key present and of the schema's
+    type, its vector a list of numbers of the index's dimension."""
+    spec = record["direct_access_index_spec"]
+    schema = json.loads(spec["schema_json"])
+    key, vector = record["primary_key"], spec["embedding_vector_columns"][0]
+    key_fits = _SPARK_VALUES.get(schema[key], lambda _: True)
+
+    def fits(row: Any) -> bool:
+        if not isinstance(row, dict) or row.get(key) is None or not key_fits(row[key]):
+            return False
+        values = row.get(vector["name"])
+        return (isinstance(values, list) and len(values) == vector["embedding_dimension"]
+                and all(_is_number(v) for v in values))
+
+    return fits
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_SPARK_VALUES: dict[str, Callable[[Any], bool]] = {
+    "int": _is_integer, "bigint": _is_integer, "smallint": _is_integer,
+    "tinyint": _is_integer, "float": _is_number, "double": _is_number,
+    "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+}
+"""The JSON values a column of each stored (Spark) type takes; dates and timestamps are
+strings the service parses, not checked here."""
 
 
 @_data_plane("delete-data", "DELETE")
@@ -136,11 +177,6 @@ def _direct_access(tx: Tx, req: Request) -> dict[str, Any]:
         raise ApiError.invalid(f"Index {record['name']} is a {record['index_type']} index: "
                                "only Direct Access indexes take writes.")
     return record
-
-
-
-
-
 
 
 def _probe(record: dict[str, Any], body: dict[str, Any]) -> list[float]:

@@ -123,7 +123,7 @@ def _create(ctx: Context, body: dict[str, Any]) -> dict:
                                    "STORAGE_OPTIMIZED endpoints: use TRIGGERED.")
         _check_embedding_endpoints(tx, spec.get("embedding_source_columns") or [])
         if index_type == "DELTA_SYNC":
-            spec = _delta_sync(spec, needs_embeddings=subtype != "FULL_TEXT")
+            spec = _delta_sync(name, spec, needs_embeddings=subtype != "FULL_TEXT")
         else:
             spec = _direct_access(spec, primary_key)
         record = {
@@ -176,8 +176,15 @@ def _check_embedding_endpoints(tx: Tx, columns: list[dict[str, Any]]) -> None:
                 raise ApiError.invalid(f"Embedding model endpoint {endpoint!r} does not exist.")
 
 
-def _delta_sync(spec: dict[str, Any], *, needs_embeddings: bool) -> dict[str, Any]:
+def _delta_sync(name: str, spec: dict[str, Any], *, needs_embeddings: bool) -> dict[str, Any]:
+    """The spec as stored. "The only supported [writeback] table name is the index name with
+    the suffix `_writeback_table`" (Databricks' OpenAPI spec, as generated into
+    terraform-provider-databricks `internal/service/vectorsearch_tf/model.go`)."""
     require(spec, "source_table")
+    writeback = spec.get("embedding_writeback_table")
+    if writeback is not None and str(writeback).lower() != f"{name}_writeback_table":
+        raise ApiError.invalid(f"Invalid embedding_writeback_table {writeback!r}: the only "
+                               f"supported table name is {name}_writeback_table.")
     one_of(require(spec, "pipeline_type"), "pipeline_type", ("TRIGGERED", "CONTINUOUS"))
     kinds = [k for k in ("embedding_source_columns", "embedding_vector_columns") if spec.get(k)]
     if len(kinds) > 1 or (needs_embeddings and not kinds):

@@ -122,6 +122,18 @@ def test_writeback_table_is_for_managed_embeddings():
     assert "embedding_writeback_table is for embedding_source_columns" in message
 
 
+def test_the_writeback_table_is_named_after_the_index():
+    """"The only supported table name is the index name with the suffix `_writeback_table`"
+    (Databricks' OpenAPI spec, in terraform-provider-databricks
+    `internal/service/vectorsearch_tf/model.go`); Unity Catalog names compare lower-cased."""
+    message = errors(VectorSearchIndexSpec, with_delta(embedding_writeback_table="main.rag.wb"))
+    assert ("embedding_writeback_table must be main.rag.docs_index_writeback_table" in message)
+    VectorSearchIndexSpec.model_validate(with_delta(
+        embedding_writeback_table="Main.Rag.Docs_Index_Writeback_Table"))
+    VectorSearchIndexSpec.model_validate(with_delta(
+        embedding_writeback_table="${var.catalog}.rag.docs_index_writeback_table"))
+
+
 def test_columns_to_sync_include_primary_key_and_embedding_columns():
     assert "delta_sync_index_spec.columns_to_sync must include id, text" in errors(
         VectorSearchIndexSpec, with_delta(columns_to_sync=["title"]))
