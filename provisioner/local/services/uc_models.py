@@ -9,6 +9,7 @@ aliases, as in Unity Catalog; stages and `get_latest_versions` do not exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from provisioner.local.model_registry import (
@@ -217,20 +218,38 @@ def post_alias(ctx: Context, req: Request) -> dict:
     return {}
 
 
-@routes.delete(BASE + "/registered-models/alias")
-def delete_alias_route(ctx: Context, req: Request) -> dict:
-    body = args(req)
-    with ctx.store.write() as tx:
-        delete_alias(ctx, tx, body.get("name"), require(body, "alias"))
-    return {}
+def _deleting(delete: Callable[[Context, Tx, Any, Any], None], field: str
+              ) -> Callable[[Context, Request], dict]:
+    """A DELETE route: `delete` the model's `field` (query or body) named."""
+
+    def route(ctx: Context, req: Request) -> dict:
+        body = args(req)
+        with ctx.store.write() as tx:
+            delete(ctx, tx, body.get("name"), require(body, field))
+        return {}
+
+    return route
 
 
-@routes.get(BASE + "/registered-models/alias")
-def get_by_alias(ctx: Context, req: Request) -> dict:
-    query = args(req)
-    with ctx.store.read() as tx:
-        version = by_alias(tx, query.get("name"), require(query, "alias"))
-        return {"model_version": version_view(version, get_model(tx, version["full_name"]))}
+def _version_found(find: Callable[[Tx, Any, Any], dict[str, Any]], field: str
+                   ) -> Callable[[Context, Request], dict]:
+    """A GET route answering the version `find` gives for the model and its `field`."""
+
+    def route(ctx: Context, req: Request) -> dict:
+        query = args(req)
+        with ctx.store.read() as tx:
+            return _answer(tx, find(tx, query.get("name"), require(query, field)))
+
+    return route
+
+
+def _answer(tx: Tx, version: dict[str, Any]) -> dict:
+    """`{model_version}` as the version routes answer, with its model's aliases."""
+    return {"model_version": version_view(version, get_model(tx, version["full_name"]))}
+
+
+routes.delete(BASE + "/registered-models/alias")(_deleting(delete_alias, "alias"))
+routes.get(BASE + "/registered-models/alias")(_version_found(by_alias, "alias"))
 
 
 @routes.get(BASE + "/registered-models:is-databricks-sdk-models-artifact-repository-enabled")
@@ -273,15 +292,10 @@ def finalize_version(ctx: Context, req: Request) -> dict:
         record.update(status=READY, updated_at=ctx.ms)
         tx.put(VERSIONS, version_key(record["full_name"], record["version"]), record,
                ref=record["full_name"])
-        return {"model_version": version_view(record, get_model(tx, record["full_name"]))}
+        return _answer(tx, record)
 
 
-@routes.get(BASE + "/model-versions/get")
-def get_model_version(ctx: Context, req: Request) -> dict:
-    query = args(req)
-    with ctx.store.read() as tx:
-        record = get_version(tx, query.get("name"), require(query, "version"))
-        return {"model_version": version_view(record, get_model(tx, record["full_name"]))}
+routes.get(BASE + "/model-versions/get")(_version_found(get_version, "version"))
 
 
 @routes.patch(BASE + "/model-versions/update")
@@ -293,15 +307,10 @@ def update_version(ctx: Context, req: Request) -> dict:
             record["comment"] = body["description"] or ""
         record["updated_at"] = ctx.ms
         _save_version(tx, record)
-        return {"model_version": version_view(record, get_model(tx, record["full_name"]))}
+        return _answer(tx, record)
 
 
-@routes.delete(BASE + "/model-versions/delete")
-def delete_model_version(ctx: Context, req: Request) -> dict:
-    body = args(req)
-    with ctx.store.write() as tx:
-        delete_version(ctx, tx, body.get("name"), require(body, "version"))
-    return {}
+routes.delete(BASE + "/model-versions/delete")(_deleting(delete_version, "version"))
 
 
 @routes.get(BASE + "/model-versions/search")
