@@ -43,6 +43,16 @@ def _actions(harness) -> dict[str, str]:
     return {address: change["action"] for address, change in harness.changes(*SERVED).items()}
 
 
+def _reapply(harness, local, stack: str, actions: dict[str, str], *, succeeded: bool = False
+             ) -> list[tuple[str, str]]:
+    """Write `stack`, check the plan's actions, apply: the writes the apply sent."""
+    harness.write(stack)
+    assert _actions(harness) == actions
+    seen = len(local.request_log())
+    harness.apply(*SERVED)
+    return writes(local, seen, succeeded=succeeded)
+
+
 def test_endpoint_basic(harness, tmp_path, monkeypatch):
     """vector_search_endpoints/basic: one POST with the name and type
     (out.requests.direct.json); GET answers them; nothing left to plan."""
@@ -79,11 +89,9 @@ def test_endpoint_update_target_qps(harness, tmp_path, monkeypatch):
             ("admins", "CAN_USE"), (local.settings.user, "CAN_MANAGE")}
         assert harness.changes(*SERVED) == {}
 
-        harness.write(stack.replace("target_qps: 1", "target_qps: 2"))
-        assert _actions(harness) == {"vector_search_endpoints.my_endpoint": "update"}
-        seen = len(local.request_log())
-        harness.apply(*SERVED)
-        assert writes(local, seen) == [("PATCH", f"{ENDPOINTS}/vs-endpoint-acceptance")]
+        assert _reapply(harness, local, stack.replace("target_qps: 1", "target_qps: 2"),
+                        {"vector_search_endpoints.my_endpoint": "update"}) == [
+            ("PATCH", f"{ENDPOINTS}/vs-endpoint-acceptance")]
         got = client.api_client.do("GET", f"{ENDPOINTS}/vs-endpoint-acceptance")
         assert got["scaling_info"]["requested_target_qps"] == 2
         assert harness.changes(*SERVED) == {}
@@ -95,12 +103,10 @@ def test_endpoint_update_budget_policy(harness, tmp_path, monkeypatch):
     harness.write(ENDPOINT)
     with served_workspace(tmp_path / "ws", monkeypatch) as local:
         harness.apply(*SERVED)
-        harness.write(ENDPOINT.replace("endpoint_type: STANDARD", """endpoint_type: STANDARD
-      budget_policy_id: test-policy-id"""))
-        assert _actions(harness) == {"vector_search_endpoints.my_endpoint": "update"}
-        seen = len(local.request_log())
-        harness.apply(*SERVED)
-        assert writes(local, seen) == [
+        stack = ENDPOINT.replace("endpoint_type: STANDARD", """endpoint_type: STANDARD
+      budget_policy_id: test-policy-id""")
+        assert _reapply(harness, local, stack, {
+            "vector_search_endpoints.my_endpoint": "update"}) == [
             ("PATCH", f"{ENDPOINTS}/vs-endpoint-acceptance/budget-policy")]
         got = sdk_client(local).api_client.do("GET", f"{ENDPOINTS}/vs-endpoint-acceptance")
         assert got["budget_policy_id"] == "test-policy-id"
@@ -113,12 +119,9 @@ def test_endpoint_recreate_on_endpoint_type(harness, tmp_path, monkeypatch):
     harness.write(ENDPOINT)
     with served_workspace(tmp_path / "ws", monkeypatch) as local:
         harness.apply(*SERVED)
-        harness.write(ENDPOINT.replace("STANDARD", "STORAGE_OPTIMIZED"))
-        assert _actions(harness) == {"vector_search_endpoints.my_endpoint": "replace"}
-        seen = len(local.request_log())
-        harness.apply(*SERVED)
-        assert writes(local, seen) == [("DELETE", f"{ENDPOINTS}/vs-endpoint-acceptance"),
-                                       ("POST", ENDPOINTS)]
+        assert _reapply(harness, local, ENDPOINT.replace("STANDARD", "STORAGE_OPTIMIZED"),
+                        {"vector_search_endpoints.my_endpoint": "replace"}) == [
+            ("DELETE", f"{ENDPOINTS}/vs-endpoint-acceptance"), ("POST", ENDPOINTS)]
         got = sdk_client(local).api_client.do("GET", f"{ENDPOINTS}/vs-endpoint-acceptance")
         assert got["endpoint_type"] == "STORAGE_OPTIMIZED"
         assert harness.changes(*SERVED) == {}
@@ -172,13 +175,11 @@ def test_index_recreate_on_embedding_dimension(harness, tmp_path, monkeypatch):
     harness.write(INDEX)
     with served_workspace(tmp_path / "ws", monkeypatch) as local:
         harness.apply(*SERVED)
-        harness.write(INDEX.replace("embedding_dimension: 768", "embedding_dimension: 384"))
-        assert _actions(harness) == {"vector_search_indexes.my_index": "replace"}
-        seen = len(local.request_log())
-        harness.apply(*SERVED)
         name = "main.default.vs_index_acceptance"
-        assert writes(local, seen, succeeded=True) == [("DELETE", f"{INDEXES}/{name}"),
-                                                       ("POST", INDEXES)]
+        assert _reapply(harness, local,
+                        INDEX.replace("embedding_dimension: 768", "embedding_dimension: 384"),
+                        {"vector_search_indexes.my_index": "replace"}, succeeded=True) == [
+            ("DELETE", f"{INDEXES}/{name}"), ("POST", INDEXES)]
         spec = sdk_client(local).api_client.do("GET", f"{INDEXES}/{name}")[
             "direct_access_index_spec"]
         assert spec["embedding_vector_columns"] == [{"name": "vector",
