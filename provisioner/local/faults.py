@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.local.protocol import ApiError
-from provisioner.local.settings import FaultRule, Settings
+from provisioner.local.settings import EntityFault, FaultRule, Settings
 
 _SERVER_ERROR_CODES = {500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE",
                        504: "DEADLINE_EXCEEDED"}
@@ -77,6 +77,20 @@ class Faults:
             return Fault(status, _SERVER_ERROR_CODES[status], "Injected server error "
                          "(server_error_rate).", s.retry_after_seconds)
         return None
+
+    def route(self, weights: dict[str, int]) -> str:
+        """The served entity one invocation goes to, drawn by its traffic percentage."""
+        with self._lock:
+            return self._rng.choices(list(weights), weights=list(weights.values()))[0]
+
+    def entity_fault(self, endpoint: str, entity: str) -> tuple[EntityFault | None, bool]:
+        """The fault armed on this served entity, and whether this invocation fails by it."""
+        fault = next((f for f in self._settings.entity_faults
+                      if (f.endpoint, f.served_entity) == (endpoint, entity)), None)
+        if fault is None or not fault.error_rate:
+            return fault, False
+        with self._lock:
+            return fault, self._rng.random() < fault.error_rate
 
     def take_update_failure(self, endpoint: str) -> bool:
         """Whether this create/update of `endpoint` must end UPDATE_FAILED (consumes the switch)."""

@@ -27,6 +27,17 @@ class FaultRule(_Frozen):
     lose_response: bool = False
 
 
+class EntityFault(_Frozen):
+    """Make one served entity of an endpoint answer a share of its invocations with an error
+    (and, optionally, slower): a bad model version, for canary rollouts to catch."""
+
+    endpoint: str = Field(description="the serving endpoint's name")
+    served_entity: str = Field(description="the served entity's name")
+    error_rate: float = Field(1.0, ge=0, le=1, description="share of its invocations failed")
+    status: int = Field(500, ge=400, le=599)
+    latency_ms: float = Field(0.0, ge=0, description="added to each of its invocations")
+
+
 class RateLimit(_Frozen):
     """Serving endpoint creates/updates allowed per workspace and period (documented: 50/5 min)."""
 
@@ -57,6 +68,9 @@ class Settings(_Frozen):
     fail_next_update: tuple[str, ...] = Field(
         (), description="serving endpoints whose next create or config update ends UPDATE_FAILED"
     )
+
+    entity_faults: tuple[EntityFault, ...] = Field(
+        (), description="served entities that fail (or slow) their invocations")
 
     list_page_size: int = Field(100, ge=1, description="page size of vector search lists")
     connection_timeout_seconds: float = Field(

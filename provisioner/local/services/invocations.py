@@ -3,7 +3,9 @@
 
 External-model and pay-per-token endpoints answer deterministically from the request and
 the endpoint's config (generation.py); custom-model endpoints run their registered model
-from the local MLflow registry (model_runner.py).
+from the local MLflow registry (model_runner.py). Each invocation goes to one served entity,
+drawn by the traffic config's percentages; what it answered, and how fast, is what the
+metrics route (`GET /api/2.0/serving-endpoints/{name}/metrics`) reports per entity.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import uuid
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Response, Routes
-from provisioner.local.services import generation, model_runner
+from provisioner.local.services import generation, model_runner, serving_metrics
 from provisioner.local.services.serving_endpoints import get_endpoint
 
 routes = Routes()
 
 BASE = "/serving-endpoints"
+_FAULT_CODES = {400: "BAD_REQUEST", 429: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE",
+                504: "DEADLINE_EXCEEDED"}
 
 
 @routes.post(BASE + "/{name}/invocations")
@@ -39,6 +43,17 @@ def embeddings(ctx: Context, req: Request) -> Response:
     return _answer(ctx, _model_field(body), body)
 
 
+@routes.get("/api/2.0/serving-endpoints/{name}/metrics")
+def metrics(ctx: Context, req: Request) -> Response:
+    """Prometheus text of the entities the endpoint serves now (serving_metrics.py)."""
+    name = req.params["name"]
+    with ctx.store.read() as tx:
+        config = get_endpoint(tx, name, ctx.now).get("config") or {}
+        served = [e["name"] for e in config.get("served_entities", [])]
+        text = serving_metrics.exposition(tx, name, served, ctx.now)
+    return Response(raw=text.encode(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
 def _model_field(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model:
@@ -53,8 +68,42 @@ def _answer(ctx: Context, name: str, body: dict[str, Any]) -> Response:
     if not config:
         raise ApiError(400, "BAD_REQUEST", f"Endpoint '{name}' is not ready: it has no "
                        "served configuration yet (state NOT_READY).")
-    entity = config["served_entities"][0]
-    served = entity.get("name") or name
+    entity = _routed(ctx, config)
+    served = entity["name"]
+    started = time.perf_counter()
+    try:
+        response = _served(ctx, record, entity, body)
+    except ApiError as exc:
+        _measured(ctx, name, served, exc.status, started)
+        raise
+    _measured(ctx, name, served, response.status, started)
+    return response
+
+
+def _routed(ctx: Context, config: dict[str, Any]) -> dict[str, Any]:
+    """The served entity this invocation goes to, by the routes' traffic percentages."""
+    entities = {e["name"]: e for e in config["served_entities"]}
+    weights = {r["served_entity_name"]: r["traffic_percentage"]
+               for r in (config.get("traffic_config") or {}).get("routes", [])
+               if r["traffic_percentage"] > 0 and r["served_entity_name"] in entities}
+    return entities[ctx.faults.route(weights)] if weights else next(iter(entities.values()))
+
+
+def _measured(ctx: Context, endpoint: str, entity: str, status: int, started: float) -> None:
+    with ctx.store.write() as tx:
+        serving_metrics.record(tx, endpoint, entity, status,
+                               (time.perf_counter() - started) * 1000, ctx.now)
+
+
+def _served(ctx: Context, record: dict[str, Any], entity: dict[str, Any],
+            body: dict[str, Any]) -> Response:
+    name, served = record["name"], entity["name"]
+    fault, fails = ctx.faults.entity_fault(name, served)
+    if fault is not None and fault.latency_ms:
+        time.sleep(fault.latency_ms / 1000)
+    if fails:
+        raise ApiError(fault.status, _FAULT_CODES.get(fault.status, "INTERNAL_ERROR"),
+                       f"Injected failure of served entity '{served}' (entity_faults).")
     task = record.get("task")
     if task is None:
         result = {"predictions": model_runner.predict(ctx.directory, entity, body)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Routes
-from provisioner.local.services import serving_config
+from provisioner.local.services import serving_config, serving_metrics
 from provisioner.local.services.common import (
     PERMISSIONS,
     check_name,
@@ -92,6 +92,7 @@ def delete(ctx: Context, req: Request) -> dict:
     with ctx.store.write() as tx:
         record = _editable(tx, req.params["name"], ctx.now)
         tx.delete(KIND, record["name"])
+        serving_metrics.forget(tx, record["name"])
         tx.delete(PERMISSIONS, permissions_key("serving-endpoints", record["id"]))
     return {}
 

@@ -71,3 +71,15 @@ def set_permissions(client: WorkspaceClient, endpoint_id: str,
 def list_all(client: WorkspaceClient) -> list[dict[str, Any]]:
     """Summaries of every endpoint (the API does not paginate)."""
     return call(client, "GET", BASE).get("endpoints", [])
+
+
+def export_metrics(client: WorkspaceClient, name: str) -> str:
+    """The endpoint's health metrics as Prometheus text (SDK `export_metrics`: the typed call
+    is the one that asks for `text/plain` and hands back the raw body)."""
+    from provisioner.workspace.errors import translate
+
+    try:
+        contents = client.serving_endpoints.export_metrics(name).contents
+    except Exception as exc:  # noqa: BLE001 - every failure becomes an ApiError
+        raise translate(exc) from exc
+    return contents.read().decode() if contents is not None else ""
