@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.addresses import Address
-from provisioner.apply import events
+from provisioner.apply import events, rollout
 from provisioner.apply.executor import run_dag
 from provisioner.diff import sensitive
 from provisioner.diff.three_way import diff
@@ -157,6 +157,11 @@ class Applier:
             self._acknowledged(handler, address, change, desired)
         else:
             self._check_identity(change, live)
+            live = rollout.deliver(rollout.Delivery(
+                self.client, self.store, str(address), handler, desired,
+                wait_ready=lambda: self._wait_ready(handler, address, desired),
+                report=lambda status: self._waiting(str(address), status), stop=self._stop),
+                live)
             self._update(handler, change, desired, live)
         try:
             return self._wait_ready(handler, address, desired)

@@ -167,6 +167,17 @@ class HandlerBase:
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str] | None:
         return None
 
+    def rollout(self, desired: dict[str, Any], live: Live, recorded: dict[str, Any] | None
+                ) -> Any:
+        """The traffic steps delivering an update progressively (apply/rollout.py), or None
+        for an update sent at once (every kind but serving endpoints)."""
+        return None
+
+    def rollout_notes(self, desired: dict[str, Any], live: Live,
+                      recorded: dict[str, Any] | None) -> tuple[str, ...]:
+        """What a reviewer should know of how an update is delivered (the rollout's steps)."""
+        return ()
+
     def list_names(self, client: WorkspaceClient) -> list[str]:
         """A kind that cannot be written back as YAML (its source lives elsewhere) lists
         nothing."""

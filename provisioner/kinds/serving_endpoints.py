@@ -21,6 +21,7 @@ from provisioner.diff.rules import (
     ServerDefault,
 )
 from provisioner.errors import ApiError
+from provisioner.kinds import serving_rollout
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
 from provisioner.kinds.common import (
     PRINCIPALS,
@@ -31,6 +32,7 @@ from provisioner.kinds.common import (
     tag_patch,
     tags_map,
 )
+from provisioner.kinds.serving_rollout import READ_ONLY_ENTITY_FIELDS
 from provisioner.kinds.waiting import poll
 from provisioner.placeholders import UNKNOWN
 from provisioner.specs.foundation_models import PAY_PER_TOKEN_PREFIX
@@ -47,8 +49,6 @@ if TYPE_CHECKING:
 SERVER_FIELDS = ("ai_gateway", "tags", "route_optimized", "description",
                  "email_notifications", "telemetry_config")
 """Top-level fields GET returns as they were set (others are input-only)."""
-READ_ONLY_ENTITY_FIELDS = ("state", "creator", "creation_timestamp")
-"""What GET adds to a served entity: never written in a stack."""
 FULL_FORM = "serving_endpoints"
 """The kind `generate` writes endpoints as; the short forms are only ever written by hand."""
 
@@ -114,6 +114,7 @@ RULES = Rules((
     KeyedList("permissions", keys=PRINCIPALS, reason="one entry per principal"),
     AtomicList("ai_gateway.rate_limits", reason="the AI gateway is replaced whole"),
     InputOnly("budget_policy_id", reason="GET never returns budget_policy_id"),
+    InputOnly("rollout", reason="how a change is delivered, never sent (docs/rollouts.md)"),
     InputOnly("rate_limits", reason="deprecated top-level rate limits are not returned by GET"),
     AtomicList("rate_limits", reason="PUT .../rate-limits replaces the whole list"),
     InputOnly("telemetry_config.table_names",
@@ -184,6 +185,8 @@ class ServingEndpointHandler(HandlerBase):
                                           "routes": [_entity_route(r) for r in routes]}
         if endpoint.permissions is not None:
             document["permissions"] = permissions_document(endpoint.permissions)
+        if rollout := getattr(endpoint, "rollout", None):
+            document["rollout"] = rollout.model_dump(mode="json")  # defaults spelled out
         return document
 
     def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
@@ -214,7 +217,7 @@ class ServingEndpointHandler(HandlerBase):
             facts={"task": found.get("task")})
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
-        body = {k: v for k, v in desired.items() if k != "permissions"}
+        body = {k: v for k, v in desired.items() if k not in ("permissions", "rollout")}
         config = {f: body.pop(f) for f in CONFIG_FIELDS if f in body}
         created = api.create(client, {**body, **({"config": config} if config else {})})
         if "permissions" in desired:
@@ -264,6 +267,26 @@ class ServingEndpointHandler(HandlerBase):
         return poll(read, lambda live: live.ready, timeout=timeout,
                     what=f"endpoint '{name}' to be ready",
                     progress=lambda live: progress(live.status))
+
+    def rollout(self, desired: dict[str, Any], live: Live, recorded: dict[str, Any] | None
+                ) -> serving_rollout.EndpointRollout | None:
+        """The traffic steps that deliver `desired`'s new served entity, when it asks for a
+        rollout and the endpoint already serves something."""
+        return serving_rollout.rollout_of(desired, live.document, recorded, default_entity_name)
+
+    def rollout_notes(self, desired: dict[str, Any], live: Live,
+                      recorded: dict[str, Any] | None) -> tuple[str, ...]:
+        if not desired.get("rollout"):
+            return ()
+        found = self.rollout(desired, live, recorded)
+        if found is None:
+            return ("rollout: no single new served entity, so the config is applied at once",)
+        note = serving_rollout.describe(desired["rollout"], found.name, found.previous_names())
+        if recorded is not None:
+            note += (f" (resumes the rollout an earlier apply left at {recorded['percentage']}%"
+                     + (", after finishing its rollback" if recorded.get("failed") else "")
+                     + ")")
+        return (note,)
 
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
         return set(names) & {e["name"] for e in api.list_all(client)}

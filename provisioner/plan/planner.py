@@ -391,6 +391,8 @@ class _Builder:
                 action, reason = Action.UPDATE, Reason.UNFINISHED_CREATE
                 notes = (f"created by an earlier apply that stopped before it was ready "
                          f"({live.status}): apply resumes the wait",)
+            if ours and action is Action.UPDATE:
+                notes += handler.rollout_notes(desired, live, remembered.rollout)
             drifted = tuple(self._field(c) for c in drifts) if last_applied else ()
             self.changes.append(ResourceChange(
                 action=action, reason=str(reason), fields=fields,

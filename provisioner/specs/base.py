@@ -90,12 +90,13 @@ class ResourceSpec(Spec):
     )
 
     def api_fields(self) -> dict[str, Any]:
-        """`to_api()` without what only the engine reads: lifecycle, depends_on, permissions
-        (permissions go through their own API). Create bodies start here, so a name is due."""
+        """`to_api()` without what only the engine reads: lifecycle, depends_on, rollout (how a
+        change is delivered), permissions (they go through their own API). Create bodies
+        start here, so a name is due."""
         body = self.to_api()
         if body.get("name") is None:
             raise InternalError(f"{type(self).__name__} has no name: call with_default_name()")
-        for field in ("lifecycle", "depends_on", "permissions"):
+        for field in ("lifecycle", "depends_on", "permissions", "rollout"):
             body.pop(field, None)
         return body
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
+from provisioner.specs.rollout import Rollout
 from provisioner.specs.serving import (
     AutoCaptureConfig,
     EndpointSpec,
@@ -35,6 +36,11 @@ class ServingEndpointSpec(EndpointSpec):
     auto_capture_config: AutoCaptureConfig | None = Field(
         None, description="Deprecated inference tables: use ai_gateway.inference_table_config."
     )
+
+    rollout: Rollout | None = Field(
+        None, description="Deliver a new served entity in traffic steps with health gates "
+                          "(docs/rollouts.md); without it a config change moves all traffic "
+                          "at once.")
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,20 @@ class _Document(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RolloutRoute(_Document):
+    served_entity_name: str
+    traffic_percentage: int
+
+
+class RolloutProgress(_Document):
+    entity: str = Field(description="The served entity being rolled out.")
+    percentage: int = Field(description="The traffic step last sent to it.")
+    previous_routes: list[RolloutRoute] = Field(
+        description="The routes before the rollout: what a rollback puts back.")
+    failed: str | None = Field(None, description="Why a gate failed; set before the "
+                                                 "rollback is sent.")
+
+
 class ResourceStateDocument(_Document):
     kind: str
     name: str
@@ -26,6 +40,9 @@ class ResourceStateDocument(_Document):
     bound_to: dict[str, str] = Field(
         default_factory=dict, description="Address -> id of each resource this one was made "
         "on (referenced in a field only a re-creation changes): re-created when that one is.")
+    rollout: RolloutProgress | None = Field(
+        None, description="A rollout under way: the next apply resumes it, or finishes its "
+        "rollback when a gate had failed.")
 
 
 class StateDocument(_Document):

@@ -35,12 +35,16 @@ class ResourceState:
     bound_to: dict[str, str] = field(default_factory=dict)
     """Address -> id of each resource this one was made on (a reference in a field only a
     re-creation changes): when that one is re-created, so must this be."""
+    rollout: dict[str, Any] | None = None
+    """A rollout under way (apply/rollout.py): the new served entity, the step it was sent,
+    the routes it started from, and `failed` once a gate failed and the rollback began."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.name, "id": self.id, "status": self.status,
                 "last_applied": self.last_applied, "outputs": self.outputs,
                 "depends_on": list(self.depends_on), "prevent_destroy": self.prevent_destroy,
-                "bound_to": self.bound_to}
+                "bound_to": self.bound_to,
+                **({"rollout": self.rollout} if self.rollout is not None else {})}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceState:
@@ -50,7 +54,8 @@ class ResourceState:
                    depends_on=tuple(data.get("depends_on") or ()),
                    prevent_destroy=bool(data.get("prevent_destroy")),
                    status=data.get("status") or "ready",
-                   bound_to=dict(data.get("bound_to") or {}))
+                   bound_to=dict(data.get("bound_to") or {}),
+                   rollout=data.get("rollout"))
 
 
 @dataclass(frozen=True, slots=True)

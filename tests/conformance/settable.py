@@ -10,8 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-ENGINE_FIELDS = ("lifecycle", "depends_on")
-"""Fields only the engine reads: they never reach the workspace."""
+ENGINE_FIELDS = ("lifecycle", "depends_on", "rollout")
+"""Fields only the engine reads: they never reach the workspace (`rollout` says how a change
+is delivered, tests/engine/test_rollouts.py)."""
 
 
 def settable_fields(spec: type[BaseModel]) -> dict[str, FieldInfo]:
