@@ -70,6 +70,7 @@ def deliver(run: Delivery, live: Live) -> Live:
         problem = _judge(run, steps, percentage, policy)
         if problem:
             _roll_back(run, steps, problem)
+    run.report(f"rollout: sending 100% to {steps.name} (the stack's config)")
     return run.wait_ready()
 
 

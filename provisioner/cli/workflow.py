@@ -132,6 +132,8 @@ def record_settled(session: Session, result: PlanResult) -> None:
         settled = change.action is Action.NO_OP
         updated = dataclasses.replace(remembered, prevent_destroy=change.prevent_destroy,
                                       status="ready" if settled else remembered.status)
+        if settled:  # the stack went back to what is served: no rollout is under way
+            updated = dataclasses.replace(updated, rollout=None)
         if settled and not remembered.bound_to:  # recorded before the state had bindings
             made_on = bound_dependencies(handler_for(address.kind),
                                          result.planned.desired[address])

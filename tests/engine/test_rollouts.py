@@ -137,7 +137,8 @@ def test_a_healthy_rollout_reaches_all_traffic_in_the_declared_steps(chaos):
         answers = callers.stop()
     assert result.code == 0, result.text
     sent = [s for s in rollout_lines(result.out) if s.startswith("rollout: sending")]
-    assert sent == ["rollout: sending 10% to v2", "rollout: sending 50% to v2"]
+    assert sent == ["rollout: sending 10% to v2", "rollout: sending 50% to v2",
+                    "rollout: sending 100% to v2 (the stack's config)"]
     assert any("gates passed" in s for s in rollout_lines(result.out))
     # Two canary steps and the stack's own config: three config updates, in that order.
     assert len(chaos.requests("PUT", CONFIG)) - puts_before == 3
