@@ -127,6 +127,14 @@ class Handler(Protocol):
     def refusals(self, live: Live, last_applied: dict[str, Any] | None
                  ) -> tuple[str, ...]: ...
 
+    def rollout(self, desired: dict[str, Any], live: Live, recorded: dict[str, Any] | None
+                ) -> Any:
+        """The traffic steps that deliver this update progressively, or None (sent at once);
+        `recorded` is the rollout the state says is under way."""
+
+    def rollout_notes(self, desired: dict[str, Any], live: Live,
+                      recorded: dict[str, Any] | None) -> tuple[str, ...]: ...
+
     def list_names(self, client: WorkspaceClient) -> list[str]:
         """Names of this kind's resources in the workspace (for `generate`)."""
 
