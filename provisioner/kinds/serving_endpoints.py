@@ -280,7 +280,11 @@ class ServingEndpointHandler(HandlerBase):
             return ()
         found = self.rollout(desired, live, recorded)
         if found is None:
-            return ("rollout: no single new served entity, so the config is applied at once",)
+            served = {e.get("name") for e in live.document.get("served_entities") or []}
+            wanted = {e.get("name") or default_entity_name(e)
+                      for e in desired.get("served_entities") or []}
+            return () if wanted <= served else (
+                "rollout: not one new served entity, so the config is applied at once",)
         note = serving_rollout.describe(desired["rollout"], found.name, found.previous_names())
         if recorded is not None:
             note += (f" (resumes the rollout an earlier apply left at {recorded['percentage']}%"
