@@ -6,7 +6,8 @@ sends in about a millisecond. Databricks names tables `catalog.schema.table`, wh
 cannot parse, so each stand-in is a table named by its full name, and the statement's table
 references (`t`, `schema.t`, `catalog.schema.t`, any part in backticks) are rewritten to it
 before SQLite sees them. Writes (CREATE TABLE, INSERT, UPDATE, DELETE, DROP) are kept: the
-tables are written back to their stand-ins.
+tables are written back to their stand-ins. The catalog commands clients send before their
+queries (`SHOW TABLES`, `DESCRIBE TABLE`, ...) are answered by sql_catalog.py.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
 from typing import Any
 
+from provisioner.local.services import sql_catalog
+from provisioner.local.services.sql_results import Result, SqlError, column
 from provisioner.local.services.vector_rows import TABLES
 from provisioner.local.store import Tx
 
 _TOKEN = re.compile(r"""
     (?P<string>'(?:[^']|'')*')
   | (?P<dstring>"(?:[^"\\]|\\.)*")
+  | (?P<marker>:`(?:[^`]|``)+`)
   | (?P<quoted>`(?:[^`]|``)*`)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<dot>\.)
@@ -32,25 +35,20 @@ _TOKEN = re.compile(r"""
 _TABLE_KEYWORDS = {"from", "join", "into", "update", "table", "exists"}
 _CREATING = {"into", "table", "exists"}
 """After these a name may be a table that does not exist yet."""
+_AFFINITY = {"bigint": "INTEGER", "boolean": "INTEGER", "double": "REAL", "string": "TEXT"}
+"""SQLite's column type for each type a stand-in's values have (sql_catalog.column_types)."""
 _NOT_AN_ALIAS = {"where", "join", "inner", "left", "right", "full", "cross", "on", "group",
                  "order", "limit", "union", "having", "natural", "using", "set", "values",
                  "as", "select", "window", "except", "intersect", "outer"}
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    columns: list[dict[str, Any]]
-    rows: list[list[str | None]]
-
-
-class SqlError(Exception):
-    """What the warehouse answers for a statement it cannot run (state FAILED)."""
 
 
 def execute(tx: Tx, statement: str, parameters: dict[str, Any], catalog: str,
             schema: str) -> Result:
     """Run one statement over the stand-ins; tables it changed are written back."""
     tables = {t["name"]: t["rows"] for t in tx.list(TABLES)}
+    command = sql_catalog.answer(statement, tables, catalog.lower(), schema.lower())
+    if command is not None:
+        return command
     conn = sqlite3.connect(":memory:")
     try:
         for name, rows in tables.items():
@@ -65,35 +63,21 @@ def execute(tx: Tx, statement: str, parameters: dict[str, Any], catalog: str,
         columns = [d[0] for d in cursor.description or ()]
         if conn.total_changes != before or _defines(sql):
             _write_back(tx, conn, set(tables))
-        return Result(_schema(columns, fetched), [[_text(v) for v in row] for row in fetched])
+        return Result(_schema(columns, fetched), [list(row) for row in fetched])
     finally:
         conn.close()
 
 
 def _load(conn: sqlite3.Connection, name: str, rows: list[dict[str, Any]]) -> None:
-    columns: dict[str, str] = {}
-    for row in rows:
-        for key, value in row.items():
-            if columns.get(key) in (None, "NULL"):
-                columns[key] = _sqlite_type(value)
+    columns = {column: _AFFINITY[kind]
+               for column, kind in sql_catalog.column_types(rows).items()}
     if not columns:
         columns = {"value": "TEXT"}  # SQLite has no table without columns
-    definition = ", ".join(f"{_quote(c)} {t if t != 'NULL' else 'TEXT'}"
-                           for c, t in columns.items())
+    definition = ", ".join(f"{_quote(c)} {t}" for c, t in columns.items())
     conn.execute(f"CREATE TABLE {_quote(name)} ({definition})")
     marks = ", ".join("?" * len(columns))
     conn.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})",
                      [[_stored(row.get(c)) for c in columns] for row in rows])
-
-
-def _sqlite_type(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool | int):
-        return "INTEGER"
-    if isinstance(value, float):
-        return "REAL"
-    return "TEXT"
 
 
 def _stored(value: Any) -> Any:
@@ -123,6 +107,9 @@ def _resolve(statement: str, tables: set[str], catalog: str, schema: str) -> str
                 i = end
                 continue
             previous_word = text.lower() if kind == "word" else ""
+        elif kind == "marker":  # Spark SQL's :`name` marker; SQLite's is :name
+            text = ":" + _unquote(text[1:])
+            previous_word = ""
         elif kind == "dstring":  # Spark SQL's "text" is a string; SQLite's, a name
             text = "'" + text[1:-1].replace('\\"', '"').replace("'", "''") + "'"
             previous_word = ""
@@ -178,18 +165,8 @@ def _schema(columns: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, A
             type_name = "DOUBLE"
         else:
             type_name = "STRING"
-        out.append({"name": name, "position": position, "type_name": type_name,
-                    "type_text": {"LONG": "BIGINT"}.get(type_name, type_name)})
+        out.append(column(name, position, type_name))
     return out
-
-
-def _text(value: Any) -> str | None:
-    """JSON_ARRAY results carry every value as a string (null as null)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
-    return str(value)
 
 
 def _quote(name: str) -> str:

@@ -16,7 +16,13 @@ from typing import Any
 
 from provisioner.local.protocol import ApiError, Context, Request, Routes
 from provisioner.local.services import sql_warehouses
-from provisioner.local.services.sql_engine import SqlError, execute
+from provisioner.local.services.sql_engine import execute
+from provisioner.local.services.sql_results import (
+    DEFAULT_NAMESPACE,
+    SqlError,
+    text,
+    typed_parameters,
+)
 from provisioner.local.store import Tx
 
 routes = Routes()
@@ -25,9 +31,6 @@ KIND = "sql_statement"
 BASE = "/api/2.0/sql/statements"
 BYTE_LIMIT = 25 * 1024 * 1024  # INLINE results are limited to 25 MiB
 _WAIT = re.compile(r"(\d+)s")
-_TYPES = {"INT": int, "INTEGER": int, "BIGINT": int, "SMALLINT": int, "TINYINT": int,
-          "LONG": int, "SHORT": int, "BYTE": int, "FLOAT": float, "DOUBLE": float,
-          "DECIMAL": float, "BOOLEAN": lambda v: v.lower() == "true"}
 
 
 @routes.post(BASE)
@@ -46,8 +49,8 @@ def execute_statement(ctx: Context, req: Request) -> dict:
     if body.get("format", "JSON_ARRAY") != "JSON_ARRAY":
         raise ApiError.invalid("INLINE results support the JSON_ARRAY format only.")
     record = {"statement_id": _statement_id(), "statement": statement,
-              "warehouse_id": warehouse_id, "catalog": body.get("catalog") or "main",
-              "schema": body.get("schema") or "default",
+              "warehouse_id": warehouse_id, "catalog": body.get("catalog") or DEFAULT_NAMESPACE[0],
+              "schema": body.get("schema") or DEFAULT_NAMESPACE[1],
               "parameters": _parameters(body.get("parameters") or []),
               "row_limit": body.get("row_limit"),
               "byte_limit": min(body.get("byte_limit") or BYTE_LIMIT, BYTE_LIMIT),
@@ -113,7 +116,7 @@ def _run(tx: Tx, record: dict[str, Any]) -> None:
         record["status"] = {"state": "FAILED", "error": {
             "error_code": "BAD_REQUEST", "message": f"[SQL] {e}"}}
         return
-    rows = result.rows
+    rows = [[text(v) for v in row] for row in result.rows]
     truncated = record["row_limit"] is not None and len(rows) > record["row_limit"]
     if truncated:
         rows = rows[: record["row_limit"]]
@@ -153,18 +156,13 @@ def _wait_timeout(value: Any) -> int:
 
 def _parameters(items: list[dict[str, Any]]) -> dict[str, Any]:
     """Named parameter markers (`:name`) with their values typed as the request says."""
-    values = {}
-    for item in items:
-        name = item.get("name")
-        if not name:
-            raise ApiError.invalid("Every parameter needs a name.")
-        value = item.get("value")
-        kind = str(item.get("type") or "STRING").split("(")[0].upper()
-        try:
-            values[name] = None if value is None else _TYPES.get(kind, str)(value)
-        except ValueError:
-            raise ApiError.invalid(f"Parameter {name}: {value!r} is not a {kind}.") from None
-    return values
+    if not all(item.get("name") for item in items):
+        raise ApiError.invalid("Every parameter needs a name.")
+    try:
+        return typed_parameters([(i["name"], i.get("value"), str(i.get("type") or ""))
+                                 for i in items])
+    except SqlError as e:
+        raise ApiError.invalid(str(e)) from None
 
 
 def _statement_id() -> str:
