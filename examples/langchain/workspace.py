@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
+import shlex
 import subprocess
 import sys
 import urllib.request
@@ -18,6 +18,8 @@ RAG = Path(os.environ.get("EXAMPLE_STACK") or ROOT / "stacks" / "rag-assistant")
 """The stack to apply; tests point EXAMPLE_STACK at a copy."""
 SQL_AGENT = Path(os.environ.get("EXAMPLE_SQL_STACK") or ROOT / "stacks" / "sql-agent")
 """The stack with the SQL warehouse and the experiment chains are traced into."""
+TLS_ADDRESS = os.environ.get("EXAMPLE_TLS_ADDRESS", "127.0.0.1")
+"""The loopback address `served(tls=True)` listens on (port 443); tests pick their own."""
 TOKEN = "local-example-token"
 DOCUMENTS = [
     {"id": 1, "text": "Databricks is a data intelligence platform built on a lakehouse."},
@@ -41,18 +43,27 @@ def provisioner(*args: str) -> None:
 
 
 @contextlib.contextmanager
-def served(stack: Path = RAG) -> Iterator[str]:
+def served(stack: Path = RAG, *, tls: bool = False) -> Iterator[str]:
     """Apply `stack` offline, then serve its local workspace; yields the workspace URL with
     DATABRICKS_HOST / DATABRICKS_TOKEN set for the LangChain clients (and, for the RAG stack,
-    the documents its index syncs from)."""
+    the documents its index syncs from).
+
+    With `tls`, HTTPS on port 443 of TLS_ADDRESS, as a workspace is served: clients that
+    take only a host name (the SQL connector's SQLAlchemy dialect drops a URL's port) reach
+    it unchanged, trusting its certificate through REQUESTS_CA_BUNDLE and SSL_CERT_FILE."""
     provisioner("apply", str(stack), "--auto-approve")
+    listen = ["--tls", "--host", TLS_ADDRESS, "--port", "443"] if tls else ["--port", "0"]
     server = subprocess.Popen(
-        [*PROVISIONER, "local", "serve", str(stack), "--port", "0", "--token", TOKEN],
+        [*PROVISIONER, "local", "serve", str(stack), *listen, "--token", TOKEN],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
-        url = _url(server)
+        exports = _exports(server)
+        url = exports["DATABRICKS_HOST"]
         os.environ.update(DATABRICKS_HOST=url, DATABRICKS_TOKEN=TOKEN,
                           MLFLOW_DISABLE_TELEMETRY="true")
+        if "REQUESTS_CA_BUNDLE" in exports:
+            os.environ.update(REQUESTS_CA_BUNDLE=exports["REQUESTS_CA_BUNDLE"],
+                              SSL_CERT_FILE=exports["REQUESTS_CA_BUNDLE"])
         if stack == RAG:
             _seed_documents(url)
         yield url
@@ -61,11 +72,15 @@ def served(stack: Path = RAG) -> Iterator[str]:
         server.wait(timeout=60)  # MLflow, when loaded, flushes its queues at exit
 
 
-def _url(server: subprocess.Popen[str]) -> str:
+def _exports(server: subprocess.Popen[str]) -> dict[str, str]:
+    """The `export NAME=value` lines `local serve` prints before it serves."""
+    exports = {}
     for line in server.stdout or ():
-        found = re.search(r"http://127\.0\.0\.1:\d+", line)
-        if found:
-            return found.group(0)
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").strip().partition("=")
+            exports[name] = shlex.split(value)[0]
+        elif line.startswith("Press Ctrl-C"):
+            return exports
     raise RuntimeError("provisioner local serve did not print its URL")
 
 

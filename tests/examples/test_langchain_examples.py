@@ -4,6 +4,7 @@ answers have the right shapes and are the same from one run to the next."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -38,11 +39,11 @@ needs_langchain = pytest.mark.skipif(
 
 
 def run(example: str, stack: Path, python: str = sys.executable, *,
-        variable: str = "EXAMPLE_STACK") -> list[str]:
+        variable: str = "EXAMPLE_STACK", **env: str) -> list[str]:
     cli = f"{sys.executable} -m provisioner"
     result = subprocess.run([python, str(EXAMPLES / example)], capture_output=True,
                             text=True, cwd=EXAMPLES, timeout=600,
-                            env={**os.environ, variable: str(stack), "PROVISIONER": cli})
+                            env={**os.environ, variable: str(stack), "PROVISIONER": cli, **env})
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout.strip().splitlines()
 
@@ -88,3 +89,20 @@ def test_the_chain_is_traced_into_the_stacks_experiment(sql_stack):
     count, state, *spans = lines[-1].split(" ", 2)
     assert count == "1" and state == "OK"
     assert "ChatDatabricks" in spans[0] and "StrOutputParser" in spans[0]
+
+
+@needs_langchain
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="serves HTTPS on port 443, as a workspace is (root only)")
+def test_the_sql_agent_answers_from_the_stacks_warehouse(sql_stack):
+    """SQLDatabase.from_databricks with a host name, a token and a warehouse id (and the CA):
+    the SQLAlchemy dialect drops a URL's port, so the workspace is served on port 443 of a
+    loopback address of this test's own."""
+    address = ".".join(["127", *(str(random.randrange(1, 255)) for _ in range(3))])
+    lines = run("sql_agent.py", sql_stack, LANGCHAIN_PYTHON, variable="EXAMPLE_SQL_STACK",
+                EXAMPLE_TLS_ADDRESS=address)
+    assert lines[0] == "databricks orders"
+    assert lines[1] == "id BIGINT, customer STRING, amount DOUBLE"
+    assert lines[2] == "[('ann', 15.75), ('bob', 7.0)]"
+    answer = "\n".join(lines[3:])  # the pay-per-token endpoint's echo of the prompt
+    assert "Which customer spent the most?" in answer and "('ann', 15.75)" in answer
