@@ -113,19 +113,22 @@ def edit(ctx: Context, req: Request) -> dict:
 
 @routes.post(BASE + "/{id}/start")
 def start_warehouse(ctx: Context, req: Request) -> dict:
-    with ctx.store.write() as tx:
-        record = get_warehouse(tx, req.params["id"])
-        if state(record, ctx.now) == "STOPPED":
-            start(record, ctx)
-            _save(tx, record)
-    return {}
+    """A stopped warehouse starts; a running or starting one is left as it is."""
+    return _switch(ctx, req.params["id"], running=True)
 
 
 @routes.post(BASE + "/{id}/stop")
 def stop_warehouse(ctx: Context, req: Request) -> dict:
+    return _switch(ctx, req.params["id"], running=False)
+
+
+def _switch(ctx: Context, warehouse_id: str, *, running: bool) -> dict:
     with ctx.store.write() as tx:
-        record = get_warehouse(tx, req.params["id"])
-        record["stopped"] = True
+        record = get_warehouse(tx, warehouse_id)
+        if not running:
+            record["stopped"] = True
+        elif state(record, ctx.now) == "STOPPED":
+            start(record, ctx)
         _save(tx, record)
     return {}
 
