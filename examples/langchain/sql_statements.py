@@ -1,9 +1,6 @@
 """SQL on the warehouse that stacks/sql-agent declares, through the Statement Execution API
-(databricks-sdk), over a table of the local workspace.
-
-`SQLDatabase.from_databricks` cannot run here: databricks-sql-connector speaks Thrift to
-the warehouse's http path, which the local workspace does not emulate (docs/local-workspace.md).
-"""
+(databricks-sdk), over a table of the local workspace. sql_agent.py reaches the same
+warehouse through the SQL connector (`SQLDatabase.from_databricks`)."""
 
 from workspace import SQL_AGENT, put_table, served
 
