@@ -62,6 +62,29 @@ def test_a_sql_error_is_a_failed_statement(w: WorkspaceClient, warehouse: str):
     assert "no such table" in answer.status.error.message
 
 
+@pytest.mark.parametrize(("statement", "columns", "rows"), [
+    ("SHOW TABLES", ["database", "tableName", "isTemporary"], [["sales", "orders", "false"]]),
+    ("show tables in main.sales like 'x*|ord*'", ["database", "tableName", "isTemporary"],
+     [["sales", "orders", "false"]]),
+    ("SHOW SCHEMAS", ["databaseName"], [["sales"]]),
+    ("SHOW CATALOGS", ["catalog"], [["main"]]),
+    ("DESCRIBE TABLE `orders`", ["col_name", "data_type", "comment"],
+     [["id", "bigint", None], ["customer", "string", None], ["amount", "double", None]]),
+])
+def test_catalog_commands_answer_from_the_stand_ins(w, warehouse, statement, columns, rows):
+    """Databricks SQL's output columns (SQL reference: SHOW TABLES, SHOW SCHEMAS, SHOW
+    CATALOGS, DESCRIBE TABLE); booleans are "true"/"false" in JSON_ARRAY."""
+    answer = run(w, warehouse, statement, catalog="main", schema="sales")
+    assert [c.name for c in answer.manifest.schema.columns] == columns
+    assert (answer.result.data_array or []) == rows
+
+
+def test_describing_a_missing_table_is_table_or_view_not_found(w, warehouse):
+    answer = run(w, warehouse, "DESCRIBE TABLE EXTENDED main.sales.missing")
+    assert answer.status.state == sql.StatementState.FAILED
+    assert "[TABLE_OR_VIEW_NOT_FOUND]" in answer.status.error.message
+
+
 def test_writes_are_kept(w: WorkspaceClient, warehouse: str):
     run(w, warehouse, "CREATE TABLE main.sales.big AS SELECT id FROM main.sales.orders "
                       "WHERE amount > 5")
