@@ -13,6 +13,7 @@ EXTENDED and GetColumns, and matches TABLE_OR_VIEW_NOT_FOUND).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -130,11 +131,14 @@ def test_a_stopped_warehouse_starts_and_the_connector_waits(workspace, w, wareho
 
 def test_a_closed_session_is_an_invalid_handle(workspace, warehouse):
     connection = connect_sql(workspace, warehouse.odbc_params.path)
-    cursor = connection.cursor()
-    backend = connection.session.backend
-    backend.close_session(connection.session.session_id)
-    with pytest.raises(dbsql.exc.DatabaseError, match="Invalid SessionHandle"):
-        cursor.execute("SELECT 1")
+    try:
+        cursor = connection.cursor()
+        connection.session.backend.close_session(connection.session.session_id)
+        with pytest.raises(dbsql.exc.DatabaseError, match="Invalid SessionHandle"):
+            cursor.execute("SELECT 1")
+    finally:  # closed here, not when collected (after this workspace has stopped)
+        with contextlib.suppress(dbsql.exc.Error):
+            connection.close()
 
 
 def test_a_body_that_is_not_thrift_is_malformed(w: WorkspaceClient, warehouse):
