@@ -56,7 +56,7 @@ class Sizes:
 
 
 def _default_parallelism() -> int:
-    from provisioner.cli.engine_commands import DEFAULT_PARALLELISM
+    from provisioner.cli.options import DEFAULT_PARALLELISM
 
     return DEFAULT_PARALLELISM
 

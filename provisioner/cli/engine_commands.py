@@ -14,6 +14,8 @@ import click
 
 from provisioner.cli.formats import FORMATS, errors_as, print_plan
 from provisioner.cli.options import (
+    DEFAULT_PARALLELISM,
+    PARALLELISM,
     load_head,
     load_stack,
     lock_timeout_option,
@@ -22,8 +24,6 @@ from provisioner.cli.options import (
     waiting_for_lock,
 )
 from provisioner.cli.output import err, out
-
-DEFAULT_PARALLELISM = 16
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ def _timeout(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--parallelism, --only, --lock-timeout; the command receives them as `run: RunOptions`."""
 
-    @click.option("--parallelism", default=DEFAULT_PARALLELISM, show_default=True,
-                  type=click.IntRange(1, 256), help="Concurrent workspace requests.")
+    @PARALLELISM
     @click.option("--only", multiple=True, metavar="ADDRESS",
                   help="Limit to these addresses (KIND.KEY) and what they depend on "
                        "(repeatable).")

@@ -8,8 +8,13 @@ from typing import Any
 
 import click
 
-PARALLELISM = click.option("--parallelism", default=16, show_default=True,
-                           type=click.IntRange(1, 256), help="Concurrent workspace requests.")
+DEFAULT_PARALLELISM = 64
+"""The most requests in flight at once: a command starts there and halves it on a 429
+(`workspace/concurrency.py`), so the ceiling can be wide without hammering a busy workspace."""
+PARALLELISM_HELP = ("Most concurrent workspace requests; fewer while the workspace answers "
+                    "429 (rate limited).")
+PARALLELISM = click.option("--parallelism", default=DEFAULT_PARALLELISM, show_default=True,
+                           type=click.IntRange(1, 256), help=PARALLELISM_HELP)
 PATH = click.argument("path", default=".", type=click.Path())
 TARGET = click.option("-t", "--target",
                       help="Target to use (default: the default target or `local`).")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from provisioner.diagnostics import error
 from provisioner.errors import ApiError, UserError
+from provisioner.workspace.concurrency import Window, adaptive_adapter
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
@@ -84,7 +85,7 @@ def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     if not known_host and config.host:
         check_reachable(config.host)
     client = Client(config)
-    _tune_session(client, config.host)
+    _tune_session(client, config.host, parallelism, retry_timeout)
     return client  # type: ignore[return-value] - a WorkspaceClient as far as callers go
 
 
@@ -95,25 +96,31 @@ SDK made it; widen the range after reading a new release's `_base_client.py`
 (tests/unit/test_sdk_session.py fails while the installed SDK is outside it)."""
 
 
-def _tune_session(client: WorkspaceClient, host: str) -> None:
-    """Two fixes to the requests session inside databricks-sdk. The session is private to the
-    SDK: the fixes apply only to the versions where its place was verified, and only when it
+def _tune_session(client: WorkspaceClient, host: str, parallelism: int,
+                  retry_budget: float) -> None:
+    """Three changes to the requests session inside databricks-sdk. The session is private
+    to the SDK: they apply only to the versions where its place was verified, and only when it
     is a requests session there; otherwise it keeps requests' defaults, which are correct,
-    only slower.
+    only slower (and the SDK's own 429 retries, at a fixed `parallelism`).
 
     - The SDK mounts its sized, blocking connection pool for https:// only; plain http:// (a
       local workspace) fell back to requests' default pool of 10, so beyond 10 concurrent
       requests each one opened a connection (and a server thread) and dropped it.
     - requests reads proxies and CA bundles from the environment on every request (a scan of
       os.environ: a fifth of the client's CPU per call in a large plan). The session talks to
-      one host, so they are read once, here, with requests' own rules."""
+      one host, so they are read once, here, with requests' own rules.
+    - Requests go through an adaptive window (`workspace/concurrency.py`): `parallelism` at
+      first, halved by a 429, widened again by answers, never above `parallelism`."""
     import requests
     import requests.utils
 
     session = _sdk_session(client)
     if session is None:
         return
-    session.mount("http://", session.get_adapter("https://"))
+    adapter = adaptive_adapter(session.get_adapter("https://"), Window(parallelism),
+                               retry_budget)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     session.proxies.update(requests.utils.get_environ_proxies(host))
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if bundle and session.verify is True:

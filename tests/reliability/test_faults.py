@@ -35,6 +35,20 @@ def test_a_throttling_storm_is_waited_out_as_retry_after_says(chaos):
     assert_recovers(chaos)
 
 
+def test_a_third_of_all_calls_throttled_fails_nothing(chaos):
+    """Every call, reads included, has a 30 % chance of a 429 (Retry-After: 0): the plan, the
+    apply and the plan after it all succeed, each 429 sent again by the adaptive window
+    (`workspace/concurrency.py`) and none reported."""
+    chaos.configure(throttle_rate=0.3, retry_after_seconds=0, seed=5)
+    applied = chaos.apply()
+    assert applied.code == 0, applied.text
+    planned = chaos.cli("plan", ".", "-t", "served", "--detailed-exitcode")
+    assert planned.code == 0, planned.text
+    assert "429" not in applied.text + planned.text
+    assert sum(1 for c in chaos.requests() if c["status"] == 429) >= 5
+    assert_recovers(chaos)
+
+
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_error_bursts_never_create_twice(chaos, status):
     chaos.configure(server_error_rate=0.25, server_error_status=status, seed=11,
