@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -83,8 +84,7 @@ class VectorSearchEndpointHandler(HandlerBase):
             document["permissions"] = read_grants(client, api.get_permissions(
                 client, found["id"]), desired)
         state = (found.get("endpoint_status") or {}).get("state", "")
-        indexes = tuple(i["name"] for i in api.list_indexes(client, found["name"])) \
-            if found.get("num_indexes") else ()
+        indexes = _indexes_when_asked(client, found["name"], found.get("num_indexes"))
         return Live(name=found["name"], id=found.get("id"), document=document,
                     outputs={"name": found["name"], "id": found.get("id"), "state": state},
                     ready=state == "ONLINE", status=state,
@@ -140,11 +140,21 @@ class VectorSearchEndpointHandler(HandlerBase):
         return spec
 
     def impact(self, action: str, live: Live) -> tuple[str, ...]:
-        indexes = live.facts.get("indexes") or ()
+        indexes = live.facts["indexes"]()
         if not indexes:
             return ()
         fate = "are re-created" if action == "replace" else "are deleted"
         return (f"its indexes go with it and {fate}: {', '.join(indexes)}",)
 
     def contained(self, live: Live) -> tuple[tuple[str, str], ...]:
-        return tuple(("vector_search_index", name) for name in live.facts.get("indexes", ()))
+        return tuple(("vector_search_index", name) for name in live.facts["indexes"]())
+
+
+def _indexes_when_asked(client: WorkspaceClient, endpoint: str, count: int | None,
+                        ) -> Callable[[], tuple[str, ...]]:
+    """The endpoint's index names, listed the first time they are asked for: only a replace or
+    a delete needs them, and a plan that lists them for every endpoint it reads spends a call
+    per endpoint for nothing (and a readiness wait one per poll)."""
+    if not count:
+        return lambda: ()
+    return functools.cache(lambda: tuple(i["name"] for i in api.list_indexes(client, endpoint)))
