@@ -1,10 +1,12 @@
 """The scenarios: each measures a figure and the reference it is judged against in the same
 run, and returns rows (see `results.Row`).
 
-Plan and apply rows judge *work*: the command's wall time less the wall time of planning an
-empty stack at the same latency in the same run (interpreter start-up, imports, connecting),
-which is reported as its own row. The latency bound and the readiness delay are about
-waiting, not start-up, and a sequential plan pays the same start-up as ours.
+Plans are judged by the wall time a user waits, start-up included, against references run
+the same way in the same run: the same code at `--parallelism 1` (sequential) and at
+`--parallelism 10` (Terraform's default: ten operations at a time), and the floor, which is
+the start-up (the plan of an empty stack) plus the same number of bare databricks-sdk GETs at
+the same concurrency (`benchmarks/floor.py`): round trips ÷ concurrency and the HTTP
+client's CPU, nothing else.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from benchmarks.stacks import ENDPOINTS
 HEAVY = ("databricks", "mlflow")
 """Packages `--help` and `validate` must not import (black's test_no_network_imports)."""
 
+TERRAFORM_PARALLELISM = 10
+"""`terraform plan -parallelism` defaults to 10 operations at a time."""
+RATIO_MARGIN = 1.25
+"""How far a ratio of wall times may miss its target before the run fails: the machine is
+shared, but a speed-up lost is a regression worth failing CI for."""
+
 
 @dataclass(frozen=True)
 class Sizes:
@@ -33,20 +41,20 @@ class Sizes:
     latencies_ms: tuple[float, ...]
     sequential_up_to: dict[float, int]
     """Largest N planned with `--parallelism 1`, by latency; larger N are scaled from it."""
+    vs_sequential: dict[int, float]
+    """Speed-up over sequential (wall time, L = 50 ms) that a plan of N resources must reach."""
+    vs_terraform: dict[int, float]
+    """Speed-up over `--parallelism 10` (wall time, L = 50 ms) a plan of N must reach."""
     creates: tuple[int, ...]
-    speedup_n: int | None
-    """The N at which the ≥ 25× speed-up over sequential is a target."""
-    bound_from_n: int
-    """From this N the plan must come within 1.5× of the latency bound (below it start-up
-    noise is as large as the plan's work)."""
     growth: tuple[int, int]
     apply_endpoints: int
     readiness_s: float
     validate_n: int
     hanging_host: bool
-    wide_parallelism: int | None = None
-    """Also plan at this parallelism where the speed-up target applies: what more
-    concurrency buys over the default."""
+    throttled_n: int
+    """The no-op plan planned again against a workspace answering 429 to 30 % of calls."""
+    memory_n: int | None = None
+    """The N whose peak RSS is held to `MEMORY_MB`."""
     repeats: int = 3
     """Runs of each short measurement (an empty stack's plan, N ≤ `repeat_up_to`): the
     fastest is kept, the least disturbed by other load on a shared machine."""
@@ -62,33 +70,40 @@ def _default_parallelism() -> int:
 
 
 FULL = Sizes(plans=(100, 1000, 5000), latencies_ms=(0.0, 50.0),
-             sequential_up_to={0.0: 5000, 50.0: 1000}, creates=(100, 1000, 5000),
-             speedup_n=1000, bound_from_n=1000, growth=(100, 5000), apply_endpoints=100,
-             readiness_s=3.0, validate_n=1000, hanging_host=True, wide_parallelism=64,
-             chart=True)
-QUICK = Sizes(plans=(100, 500), latencies_ms=(50.0,), sequential_up_to={}, creates=(100, 500),
-              speedup_n=None, bound_from_n=500, growth=(100, 500), apply_endpoints=20,
-              readiness_s=2.0, validate_n=500, hanging_host=False)
+             sequential_up_to={0.0: 5000, 50.0: 1000}, vs_sequential={1000: 25.0},
+             vs_terraform={1000: 2.0}, creates=(100, 1000, 5000), growth=(100, 5000),
+             apply_endpoints=100, readiness_s=3.0, validate_n=1000, hanging_host=True,
+             throttled_n=1000, memory_n=5000, chart=True)
+QUICK = Sizes(plans=(100, 500), latencies_ms=(50.0,), sequential_up_to={50.0: 100},
+              vs_sequential={100: 6.0}, vs_terraform={500: 2.0}, creates=(100, 500),
+              growth=(100, 500), apply_endpoints=40, readiness_s=2.0, validate_n=500,
+              hanging_host=False, throttled_n=500)
 
 LATENCY_MS = 50.0
 """The latency targets are set at: a fast real workspace (50–300 ms per round trip)."""
+THROTTLED = 0.3
+"""Share of calls the throttled workspace answers 429 (Retry-After: 0)."""
+MEMORY_MB = 150.0
 
 
 def all_scenarios(sites: Sites, sizes: Sizes, log: Callable[[str], None]) -> Iterator[Row]:
     empty = {latency: _fixed_cost(sites, latency, sizes) for latency in
              {*sizes.latencies_ms, LATENCY_MS}}
     for latency, t0 in sorted(empty.items()):
-        yield Row("fixed cost", f"plan of an empty stack, L={latency:g} ms", seconds(t0),
-                  "", 1.0, note="start-up, imports, connect: subtracted as `work` below",
-                  data={"latency_ms": latency, "seconds": t0})
+        yield Row("start-up", f"plan of an empty stack, L={latency:g} ms", seconds(t0.seconds),
+                  "", 1.0, note="interpreter, imports, connecting: the floor's first part",
+                  data={"latency_ms": latency, "seconds": t0.seconds,
+                        "peak_rss_mb": t0.peak_rss_mb})
     log("plans of existing resources")
     yield from noop_plans(sites, sizes, empty)
+    log("a throttled workspace")
+    yield from throttled(sites, sizes)
     log("plans of new resources")
-    yield from create_plans(sites, sizes, empty[LATENCY_MS])
+    yield from create_plans(sites, sizes)
     log("cost growth")
     yield from growth(sites, sizes)
     log("apply")
-    yield from apply_overlap(sites, sizes, empty[LATENCY_MS])
+    yield from apply_overlap(sites, sizes, empty[LATENCY_MS].seconds)
     log("start-up")
     yield from startup(sites, sizes)
     log("registered models")
@@ -99,8 +114,8 @@ def all_scenarios(sites: Sites, sizes: Sizes, log: Callable[[str], None]) -> Ite
     yield from emulator()
 
 
-def _fixed_cost(sites: Sites, latency: float, sizes: Sizes) -> float:
-    return _plan(sites.get(0, seeded=False), latency, sizes.parallelism, sizes).seconds
+def _fixed_cost(sites: Sites, latency: float, sizes: Sizes) -> Measured:
+    return _plan(sites.get(0, seeded=False), latency, sizes.parallelism, sizes)
 
 
 def _plan(site: Site, latency: float, parallelism: int, sizes: Sizes, *,
@@ -111,112 +126,110 @@ def _plan(site: Site, latency: float, parallelism: int, sizes: Sizes, *,
                key=lambda measured: measured.seconds)
 
 
-def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, float]) -> Iterator[Row]:
-    """No-op plans (everything exists, the state matches): ours, sequential, the bound."""
+def _ratio_target(targets: dict[int, float], n: int, latency: float) -> Target | None:
+    if latency != LATENCY_MS or n not in targets:
+        return None
+    return Target(">=", targets[n], margin=RATIO_MARGIN)
+
+
+def noop_plans(sites: Sites, sizes: Sizes, empty: dict[float, Measured]) -> Iterator[Row]:
+    """No-op plans (everything exists, the state matches): ours against sequential, the
+    Terraform-style parallelism and the floor, all in wall time."""
     p = sizes.parallelism
-    per_resource: dict[float, tuple[int, float]] = {}  # latency -> (N, sequential work / N)
-    largest: Measured | None = None
+    per_resource: dict[float, tuple[int, float]] = {}  # latency -> (N, sequential s / N)
     for n in sizes.plans:
         site = sites.get(n, seeded=True)
         for latency in sizes.latencies_ms:
             ours = _plan(site, latency, p, sizes)
-            work = ours.seconds - empty[latency]
+            start = empty[latency].seconds
             case = f"no-op plan, N={n:,}, L={latency:g} ms"
             data = {"n": n, "latency_ms": latency, "parallelism": p, "seconds": ours.seconds,
-                    "work": work, "calls": ours.calls, "peak_rss_mb": ours.peak_rss_mb}
+                    "calls": ours.calls, "peak_rss_mb": ours.peak_rss_mb, "start_up": start}
             if n <= sizes.sequential_up_to.get(latency, -1):
-                sequential = _plan(site, latency, 1, sizes)
-                seq_work = sequential.seconds - empty[latency]
-                per_resource[latency] = (n, seq_work / n)
+                sequential = _plan(site, latency, 1, sizes).seconds
+                per_resource[latency] = (n, (sequential - start) / n)
                 how = "--parallelism 1"
             elif latency in per_resource:
                 measured_n, each = per_resource[latency]
-                seq_work = each * n
+                sequential = start + each * n
                 how = f"--parallelism 1 at N={measured_n:,}, scaled per resource"
             else:
-                seq_work = None
-            if seq_work is not None:
-                data |= {"sequential_work": seq_work, "sequential_how": how}
-                targeted = n == sizes.speedup_n and latency == LATENCY_MS
-                yield Row("plan", f"{case}: vs sequential",
-                          f"{seconds(ours.seconds)} (work {seconds(work)})",
-                          f"{seconds(seq_work + empty[latency])} (work {seconds(seq_work)}; "
-                          f"{how})", seq_work / work, data=data,
-                          note=f"at most {p}×: {p} calls in flight" if latency else "")
-                if targeted and sizes.wide_parallelism:
-                    yield from _wider(site, sizes.wide_parallelism, latency, empty[latency],
-                                      seq_work, case)
+                sequential = None
+            if sequential is not None:
+                data |= {"sequential": sequential, "sequential_how": how}
+                yield Row("plan", f"{case}: vs sequential", seconds(ours.seconds),
+                          f"{seconds(sequential)} ({how})", sequential / ours.seconds,
+                          target=_ratio_target(sizes.vs_sequential, n, latency), data=data)
+            if latency and n in sizes.vs_terraform:
+                terraform = _plan(site, latency, TERRAFORM_PARALLELISM, sizes).seconds
+                data["terraform"] = terraform
+                yield Row("plan", f"{case}: vs --parallelism {TERRAFORM_PARALLELISM} "
+                          "(Terraform's default)", seconds(ours.seconds), seconds(terraform),
+                          terraform / ours.seconds,
+                          target=_ratio_target(sizes.vs_terraform, n, latency), data=data)
             if latency:
-                bound = ours.calls / p * latency / 1000
-                data["bound"] = bound
-                target = Target("<=", 1.5) if n >= sizes.bound_from_n else None
-                yield Row("plan", f"{case}: vs latency bound", f"work {seconds(work)}",
-                          f"{seconds(bound)} ({ours.calls:,} calls ÷ {p} × {latency:g} ms)",
-                          work / bound, target=target, data=data)
+                site.workspace.configure(latency_ms=latency)
+                loop, cpu = site.floor(ours.calls, p)
+                floor = start + loop
+                data |= {"floor": floor, "floor_loop": loop, "floor_cpu": cpu,
+                         "round_trips": ours.calls / p * latency / 1000}
+                yield Row("plan", f"{case}: vs the floor", seconds(ours.seconds),
+                          f"{seconds(floor)} (start-up {seconds(start)} + {ours.calls:,} bare "
+                          f"SDK GETs, {p} at a time: {seconds(loop)}; round trips alone "
+                          f"{seconds(data['round_trips'])}, the client's CPU {seconds(cpu)})",
+                          ours.seconds / floor, data=data)
             if latency == max(sizes.latencies_ms):
-                # Gated at the largest N only: a plan also makes a handful of calls of its own
-                # (reachability, secrets preflight, the caller's identity), which weigh 0.06 per
-                # resource at N=100 and round to nothing at the largest N.
                 yield Row("plan", f"no-op plan, N={n:,}: calls per resource", f"{ours.calls:,}",
-                          f"{n:,} resources", ours.calls / n, unit="",
-                          target=Target("<=", 1.5, margin=1.0) if n == max(sizes.plans)
-                          else None)
-            if largest is None or ours.peak_rss_mb > largest.peak_rss_mb:
-                largest = ours
-    if largest is not None:
-        n = max(sizes.plans)
-        yield Row("memory", f"peak RSS of a no-op plan, N={n:,}", f"{largest.peak_rss_mb:.0f} MB",
-                  "300 MB", largest.peak_rss_mb / 300, target=Target("<=", 1.0),
-                  data={"n": n, "peak_rss_mb": largest.peak_rss_mb})
+                          f"{n:,} resources", ours.calls / n, unit="", data=data,
+                          note="per ten: 6 endpoint GETs, 3 access lists, 1 vector search "
+                               "endpoint GET, 3 index GETs; plus ~6 calls per plan")
+            if n == sizes.memory_n and latency == max(sizes.latencies_ms):
+                yield Row("memory", f"peak RSS of a no-op plan, N={n:,}",
+                          f"{ours.peak_rss_mb:.0f} MB",
+                          f"{MEMORY_MB:g} MB (an empty stack's plan: "
+                          f"{empty[latency].peak_rss_mb:.0f} MB)", ours.peak_rss_mb / MEMORY_MB,
+                          target=Target("<=", 1.0, margin=RATIO_MARGIN), data=data)
 
 
-SPEEDUP = 25.0
-"""The speed-up over sequential a plan must reach at N = `speedup_n`, L = 50 ms: with more
-calls in flight than the default (which caps it at the default parallelism)."""
+def throttled(sites: Sites, sizes: Sizes) -> Iterator[Row]:
+    """The no-op plan again, against a workspace that answers 429 (Retry-After: 0) to 30 % of
+    calls: it must not fail, and the adaptive window must not make it crawl."""
+    n = sizes.throttled_n
+    site = sites.get(n, seeded=True)
+    clean = site.plan(LATENCY_MS, sizes.parallelism, expect_changes=False)
+    try:
+        hit = site.plan(LATENCY_MS, sizes.parallelism, expect_changes=False,
+                        throttle_rate=THROTTLED, retry_after_seconds=0, seed=20)
+    except RuntimeError as failed:
+        yield Row("throttled", f"no-op plan, N={n:,}, L={LATENCY_MS:g} ms, "
+                  f"{THROTTLED:.0%} of calls answered 429", "failed", seconds(clean.seconds),
+                  float("inf"), target=Target("<=", 2.0, margin=RATIO_MARGIN),
+                  note=str(failed).splitlines()[-1][:200])
+        return
+    throttles = sum(1 for e in site.workspace.request_log() if e["status"] == 429)
+    yield Row("throttled", f"no-op plan, N={n:,}, L={LATENCY_MS:g} ms, {THROTTLED:.0%} of "
+              "calls answered 429 (Retry-After: 0)", f"{seconds(hit.seconds)} ({hit.calls:,} "
+              f"calls)", f"{seconds(clean.seconds)} ({clean.calls:,} calls, none throttled)",
+              hit.seconds / clean.seconds, target=Target("<=", 2.0, margin=RATIO_MARGIN),
+              note=f"{throttles:,} answers were 429; every one sent again, the plan succeeded",
+              data={"n": n, "seconds": hit.seconds, "clean": clean.seconds,
+                    "calls": hit.calls, "throttled": throttles})
 
 
-def _wider(site: Site, parallelism: int, latency: float, empty: float, seq_work: float,
-           case: str) -> Iterator[Row]:
-    wide = site.plan(latency, parallelism, expect_changes=False)
-    work = wide.seconds - empty
-    bound = wide.calls / parallelism * latency / 1000
-    data = {"n": site.n, "latency_ms": latency, "parallelism": parallelism, "wide": True,
-            "seconds": wide.seconds, "work": work, "calls": wide.calls, "bound": bound}
-    yield Row("plan", f"{case}, --parallelism {parallelism}: vs sequential",
-              f"{seconds(wide.seconds)} (work {seconds(work)})", f"work {seconds(seq_work)}",
-              seq_work / work, data=data, target=Target(">=", SPEEDUP))
-    yield Row("plan", f"{case}, --parallelism {parallelism}: vs latency bound",
-              f"work {seconds(work)}", f"{seconds(bound)} ({wide.calls:,} calls ÷ "
-              f"{parallelism} × {latency:g} ms)", work / bound, data=data)
-
-
-def create_plans(sites: Sites, sizes: Sizes, empty: float) -> Iterator[Row]:
+def create_plans(sites: Sites, sizes: Sizes) -> Iterator[Row]:
     """Plans where nothing exists yet: one list per kind says so, absent ones are not read.
     Such a plan makes a few calls in all, so it is judged by how its calls grow with N: not
-    at all. Its latency bound is a few round trips, far below the CPU any plan of N resources
-    needs, so that row has no target."""
+    at all; its time is loading, diffing and printing N resources."""
     p = sizes.parallelism
     calls: dict[int, int] = {}
     for n in sizes.creates:
         site = sites.get(n, seeded=False)
         ours = _plan(site, LATENCY_MS, p, sizes, changes=True)
-        work = ours.seconds - empty
-        bound = ours.calls / p * LATENCY_MS / 1000
-        case = f"create plan, N={n:,}, L={LATENCY_MS:g} ms"
-        data = {"n": n, "seconds": ours.seconds, "work": work, "calls": ours.calls,
-                "bound": bound, "parallelism": p}
-        if n == sizes.speedup_n:
-            sequential = site.plan(LATENCY_MS, 1, expect_changes=True)
-            seq_work = sequential.seconds - empty
-            data["sequential_work"] = seq_work
-            yield Row("plan", f"{case}: vs sequential", f"{seconds(ours.seconds)} "
-                      f"(work {seconds(work)})", f"{seconds(sequential.seconds)} "
-                      f"(work {seconds(seq_work)})", seq_work / work, data=data)
-        yield Row("plan", f"{case}: vs latency bound", f"work {seconds(work)}",
-                  f"{seconds(bound)} ({ours.calls:,} calls ÷ {p} × {LATENCY_MS:g} ms)",
-                  work / bound, data=data,
-                  note="a handful of list calls: the work is loading, diffing and printing")
         calls[n] = ours.calls
+        yield Row("plan", f"create plan, N={n:,}, L={LATENCY_MS:g} ms: calls",
+                  f"{seconds(ours.seconds)}, {ours.calls:,} calls", f"{n:,} resources",
+                  ours.calls / n, unit="", data={"n": n, "seconds": ours.seconds,
+                                                 "calls": ours.calls, "parallelism": p})
     small, large = min(calls), max(calls)
     yield Row("plan", f"create plan: calls at N={large:,} vs N={small:,}", f"{calls[large]:,}",
               f"{calls[small]:,}", calls[large] / calls[small],
@@ -241,20 +254,30 @@ def growth(sites: Sites, sizes: Sizes) -> Iterator[Row]:
               data={"per_resource": {str(k): v for k, v in per.items()}})
 
 
-def apply_overlap(sites: Sites, sizes: Sizes, empty: float) -> Iterator[Row]:
-    """Apply of new endpoints that each take R seconds to become ready: the waits overlap."""
+def apply_overlap(sites: Sites, sizes: Sizes, start_up: float) -> Iterator[Row]:
+    """Apply of new endpoints that each take R seconds to become ready: the waits overlap, so
+    the apply should take R and a little, plus start-up. Then a no-op plan of the same
+    endpoints: its calls per endpoint."""
     n, ready = sizes.apply_endpoints, sizes.readiness_s
     site = sites.get(n, seeded=False, mix=ENDPOINTS)
     applied = site.apply(LATENCY_MS, sizes.parallelism, serving_endpoint_create_seconds=ready)
-    work = applied.seconds - empty
-    bound = applied.calls / sizes.parallelism * LATENCY_MS / 1000
+    waited = applied.seconds - start_up
     yield Row("apply", f"apply of {n} endpoints, readiness R={ready:g} s, L={LATENCY_MS:g} ms",
-              f"{seconds(applied.seconds)} (work {seconds(work)})",
-              f"R = {ready:g} s; round-trip bound {seconds(bound)} ({applied.calls:,} calls)",
-              work / ready, target=Target("<=", round(1.2 + bound / ready, 2)),
-              note="target: R × 1.2 + the round-trip bound, over R",
-              data={"n": n, "readiness": ready, "seconds": applied.seconds, "work": work,
-                    "calls": applied.calls, "bound": bound})
+              f"{seconds(applied.seconds)} ({applied.calls:,} calls)",
+              f"R = {ready:g} s + start-up {seconds(start_up)}", waited / ready,
+              target=Target("<=", 1.3, margin=RATIO_MARGIN),
+              note="ratio: (wall − start-up) ÷ R", data={
+                  "n": n, "readiness": ready, "seconds": applied.seconds, "start_up": start_up,
+                  "calls": applied.calls})
+    planned = site.plan(LATENCY_MS, sizes.parallelism, expect_changes=False)
+    grants = sum(part.read_text().count("permissions:")
+                 for part in site.stack.glob("resources/*.yaml"))
+    yield Row("plan", f"no-op plan of {n} serving endpoints: calls per endpoint or access list",
+              f"{planned.calls:,}", f"{n} endpoints + {grants} access lists",
+              planned.calls / (n + grants), unit="", target=Target("<=", 1.1, margin=1.0),
+              note=f"{planned.calls / n:.2f} per endpoint: an access list is its own object "
+                   "with its own GET (Terraform: a databricks_permissions resource)",
+              data={"n": n, "grants": grants, "calls": planned.calls})
 
 
 def startup(sites: Sites, sizes: Sizes) -> Iterator[Row]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -25,6 +26,9 @@ ZERO_DELAYS = {"serving_endpoint_create_seconds": 0.0, "serving_endpoint_update_
                "vector_search_endpoint_seconds": 0.0, "vector_search_index_seconds": 0.0,
                "index_deletion_seconds": 0.0}
 NO_CHANGES = "No changes. The workspace matches the stack."
+FAULTLESS = {"throttle_rate": 0.0, "server_error_rate": 0.0, "retry_after_seconds": 1,
+             "seed": None}
+"""The fault knobs as a site starts (the emulator's defaults)."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,16 @@ class Site:
         if seeded:
             seed(self.url, self.stack)
 
-    def plan(self, latency_ms: float, parallelism: int, *, expect_changes: bool) -> Measured:
-        found = self._measure(latency_ms, "plan", "--parallelism", str(parallelism))
+    def plan(self, latency_ms: float, parallelism: int, *, expect_changes: bool,
+             **faults: float) -> Measured:
+        """`provisioner plan`; `faults` are workspace knobs for this plan only (e.g.
+        throttle_rate)."""
+        self.workspace.configure(**faults)
+        try:
+            found = self._measure(latency_ms, "plan", "--parallelism", str(parallelism))
+        finally:
+            if faults:
+                self.workspace.configure(**{k: FAULTLESS[k] for k in faults})
         if (NO_CHANGES in found.out) == expect_changes:
             raise RuntimeError(f"plan of {self.n} resources: unexpected output\n{found.out}")
         return found
@@ -86,6 +98,15 @@ class Site:
                                f"({run.code}):\n{run.err[-3000:]}")
         calls = sum(1 for e in self.workspace.request_log() if e["time"] >= started)
         return Measured(run.seconds, calls, run.peak_rss_mb, run.out)
+
+    def floor(self, calls: int, parallelism: int) -> tuple[float, float]:
+        """Wall and CPU seconds of `calls` bare SDK GETs, `parallelism` at a time, at the
+        latency last set (`benchmarks/floor.py`, in its own process as the CLI is)."""
+        run = commands.python("-m", "benchmarks.floor", self.url, str(calls), str(parallelism))
+        if run.code != 0:
+            raise RuntimeError(f"benchmarks.floor failed:\n{run.err[-3000:]}")
+        found = json.loads(run.out)
+        return found["seconds"], found["cpu"]
 
     def close(self) -> None:
         self.workspace.stop()

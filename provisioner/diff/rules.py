@@ -338,6 +338,22 @@ class Rules:
         return self._memo("sensitive", path, lambda: self._or_plaintext(
             path, Sensitive, _PLAINTEXT_SENSITIVE))
 
+    def sensitive_keys(self) -> tuple[str, ...] | None:
+        """Object keys without which nothing in a document is sensitive: the last field name
+        of each `Sensitive` rule's pattern, and any name ending in `_plaintext` (a suffix);
+        None when a rule names no field (then every document must be walked)."""
+        return self._memo("sensitive_keys", (), self._sensitive_keys)
+
+    def _sensitive_keys(self) -> tuple[str, ...] | None:
+        keys = [PLAINTEXT_SUFFIX]
+        for rule in self.rules:
+            if isinstance(rule, Sensitive):
+                names = [s for s in rule.pattern if isinstance(s, str) and s != ANY]
+                if not names:
+                    return None
+                keys.append(names[-1])
+        return tuple(keys)
+
     def _or_plaintext(self, path: FieldPath, kind: type[R], plaintext: R) -> R | None:
         rule = self.covering(path, kind)
         return plaintext if rule is None and is_plaintext(path) else rule

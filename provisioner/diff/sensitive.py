@@ -13,6 +13,7 @@ belongs in a `{{secrets/scope/key}}` reference, which is never a sensitive value
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -63,12 +64,37 @@ def plaintexts(value: Any, rules: Rules, at: FieldPath = ()) -> list[str]:
 
 
 def _replace(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
+    if not at and isinstance(value, dict) and (text := _plain_json(value, rules)) is not None:
+        return json.loads(text)  # the copy `_walk` would make, made in C
+    return _walk(value, rules, at, hide)
+
+
+def _plain_json(document: dict[str, Any], rules: Rules) -> str | None:
+    """`document` as JSON when no key a sensitive value could sit under appears in it, else
+    None. The walk looks a rule up for every node of every document a plan handles; when it
+    would hide nothing, one JSON encoding and a few substring searches say so (a value that
+    merely looks like such a key makes the walk run, never skip). Lists come back as lists,
+    as the documents' JSON has them."""
+    keys = rules.sensitive_keys()
+    if keys is None:
+        return None
+    try:
+        text = json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError):
+        return None  # not plain JSON (an unresolved reference): walk it
+    suffix, *names = keys
+    if f'{suffix}"' in text or any(f'"{name}"' in text for name in names):
+        return None
+    return text
+
+
+def _walk(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
     if value is None:
         return None
     if is_sensitive_path(at, rules, value):
         return hide(value)
     if isinstance(value, dict):
-        return {k: _replace(v, rules, (*at, k), hide) for k, v in value.items()}
+        return {k: _walk(v, rules, (*at, k), hide) for k, v in value.items()}
     if isinstance(value, list):
-        return [_replace(v, rules, (*at, i), hide) for i, v in enumerate(value)]
+        return [_walk(v, rules, (*at, i), hide) for i, v in enumerate(value)]
     return value

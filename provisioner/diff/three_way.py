@@ -15,6 +15,7 @@ All three are normalized and their sensitive values hashed first, then:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -123,9 +124,18 @@ def compare(
     want, have = _prepare(desired, rules), _prepare(live, rules)
     if last_applied is None:
         return _diff(want, have, _UNKNOWN, rules, ignore, live_exists=True), ()
-    had = _prepare(last_applied, rules)
+    had = want if _same_json(last_applied, desired) else _prepare(last_applied, rules)
     return (_diff(want, have, had, rules, ignore, live_exists=True),
             _drift(had, have, rules, ignore))
+
+
+def _same_json(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal as JSON texts (so `true` is not `1`): unchanged since the last apply, the common
+    case, last-applied is desired again and is prepared once, not twice."""
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
 
 
 def _diff(want: Any, have: Any, had: Any, rules: Rules, ignore: Sequence[str], *,

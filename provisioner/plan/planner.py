@@ -345,12 +345,13 @@ class _Builder:
         ignore = self._ignore_patterns(resource)
         location = f"{resource.span.file}:{resource.span.line}"
         depends = tuple(sorted({str(d.address) for d in resource.dependencies}))
+        hashed_raw = sensitive.hash_sensitive(raw, handler.rules)
+        hashed = (hashed_raw if desired == raw  # no reference to resolve: one walk for both
+                  else sensitive.hash_sensitive(desired, handler.rules))
         common = dict(address=str(address), kind=address.kind, name=_name(desired, resource),
                       after=sensitive.mask(desired, handler.rules),
-                      desired_hash=sensitive.hash_value(
-                          sensitive.hash_sensitive(desired, handler.rules)),
-                      location=location, depends_on=depends,
-                      desired=sensitive.hash_sensitive(raw, handler.rules),
+                      desired_hash=sensitive.hash_value(hashed),
+                      location=location, depends_on=depends, desired=hashed_raw,
                       ignore_changes=ignore,
                       prevent_destroy=resource.spec.lifecycle.prevent_destroy,
                       previous_address=self._previous(address))
