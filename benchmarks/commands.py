@@ -7,6 +7,7 @@ loading included) and because `os.wait4` gives the memory of exactly that proces
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,35 @@ class Run:
     timed_out: bool = False
 
 
+HIGH_WATER = """\
+import atexit, os, runpy, sys
+def _report():
+    with open("/proc/self/status") as status, open(os.environ["BENCH_HIGH_WATER"], "w") as out:
+        out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+atexit.register(_report)
+sys.argv[0] = "provisioner"
+runpy.run_module("provisioner", run_name="__main__", alter_sys=True)
+"""
+"""`python -m provisioner`, which also writes its own peak RSS (VmHWM, KiB) to a file at exit.
+`wait4`'s ru_maxrss cannot be used: Linux carries the high-water mark of the image a child
+replaced at exec into it, and that image was this process's (fork or vfork), so a child of
+a benchmark holding a 5,000-resource workspace "peaked" at that workspace's size."""
+
+
 def provisioner(*args: str, host: str | None = None, env: dict[str, str] | None = None,
                 timeout: float = 900.0) -> Run:
     """`python -m provisioner ARGS`, talking to the workspace at `host` (if any) through
-    databricks-sdk's environment auth, as CI would."""
+    databricks-sdk's environment auth, as CI would; its peak RSS is its own (`HIGH_WATER`)."""
     extra = {"DATABRICKS_HOST": host, "DATABRICKS_TOKEN": "bench"} if host else {}
-    return python("-m", "provisioner", *args, env={**extra, **(env or {})}, timeout=timeout)
+    if not Path("/proc/self/status").exists():
+        return python("-m", "provisioner", *args, env={**extra, **(env or {})}, timeout=timeout)
+    with tempfile.TemporaryDirectory() as tmp:
+        mark = Path(tmp) / "high-water"
+        run_ = python("-c", HIGH_WATER, *args, timeout=timeout,
+                      env={**extra, **(env or {}), "BENCH_HIGH_WATER": str(mark)})
+        if mark.exists():
+            run_ = dataclasses.replace(run_, peak_rss_mb=int(mark.read_text()) / 1024)
+        return run_
 
 
 def python(*args: str, env: dict[str, str] | None = None, timeout: float = 900.0) -> Run:
