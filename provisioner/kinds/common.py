@@ -118,6 +118,18 @@ def direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
     return grants
 
 
+POLLED: tuple[str, ...] = ()
+"""`fields` of a readiness poll's read: the resource's own GET only. Whether it is ready is
+its state; its access list (a second call) is read once, when it is (`with_access_list`)."""
+
+
+def with_access_list(polled: Live, desired: dict[str, Any],
+                     read: Callable[[], Live | None]) -> Live:
+    """What a wait returns: the ready resource as its last poll read it, read whole again
+    only when the stack gives it an access list (which that poll did not read)."""
+    return (read() or polled) if "permissions" in desired else polled
+
+
 def tag_patch(desired: Sequence[dict[str, Any]], live: Sequence[dict[str, Any]]
               ) -> tuple[list[dict[str, Any]], list[str]]:
     """(tags to add or change, keys to delete) taking `live` tags to `desired`."""

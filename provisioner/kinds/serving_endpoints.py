@@ -24,6 +24,7 @@ from provisioner.errors import ApiError
 from provisioner.kinds import serving_rollout
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
 from provisioner.kinds.common import (
+    POLLED,
     PRINCIPALS,
     permissions_document,
     put_grants,
@@ -31,6 +32,7 @@ from provisioner.kinds.common import (
     spec_permissions,
     tag_patch,
     tags_map,
+    with_access_list,
 )
 from provisioner.kinds.serving_rollout import READ_ONLY_ENTITY_FIELDS
 from provisioner.kinds.waiting import poll
@@ -255,7 +257,7 @@ class ServingEndpointHandler(HandlerBase):
         name = desired["name"]
 
         def read() -> Live:
-            live = self.read(client, name)
+            live = self.read(client, name, fields=POLLED)
             if live is None:
                 raise ApiError(f"endpoint '{name}' disappeared while waiting for it",
                                code="RESOURCE_DOES_NOT_EXIST", status=404)
@@ -264,9 +266,10 @@ class ServingEndpointHandler(HandlerBase):
                                code=live.status.split("/")[1])
             return live
 
-        return poll(read, lambda live: live.ready, timeout=timeout,
-                    what=f"endpoint '{name}' to be ready",
-                    progress=lambda live: progress(live.status))
+        ready = poll(read, lambda live: live.ready, timeout=timeout,
+                     what=f"endpoint '{name}' to be ready",
+                     progress=lambda live: progress(live.status))
+        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
 
     def rollout(self, desired: dict[str, Any], live: Live, recorded: dict[str, Any] | None
                 ) -> serving_rollout.EndpointRollout | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.rules import Immutable, KeyedList, Rules, ServerDefault
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
+    POLLED,
     PRINCIPALS,
     permissions_document,
     put_grants,
@@ -22,6 +23,7 @@ from provisioner.kinds.common import (
     spec_permissions,
     tags_map,
     wait_until_ready,
+    with_access_list,
 )
 from provisioner.workspace.api import sql_warehouses as api
 
@@ -141,10 +143,11 @@ class SqlWarehouseHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-        return wait_until_ready(lambda: self.read(client, name),
+        ready = wait_until_ready(lambda: self.read(client, name, fields=POLLED),
                                 what=f"SQL warehouse '{name}'",
                                 failed=lambda status: status in GONE, timeout=timeout,
                                 progress=progress)
+        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
 
     def to_spec(self, live: Live) -> dict[str, Any]:
         spec = dict(live.document)

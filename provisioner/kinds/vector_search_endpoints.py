@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.common import (
+    POLLED,
     PRINCIPALS,
     permissions_document,
     put_grants,
@@ -18,6 +19,7 @@ from provisioner.kinds.common import (
     spec_permissions,
     tags_map,
     wait_until_ready,
+    with_access_list,
 )
 from provisioner.workspace.api import vector_search as api
 
@@ -120,10 +122,11 @@ class VectorSearchEndpointHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-        return wait_until_ready(lambda: self.read(client, name),
+        ready = wait_until_ready(lambda: self.read(client, name, fields=POLLED),
                                 what=f"vector search endpoint '{name}'",
                                 failed=lambda status: status in STOPPED_OR_FAILED,
                                 timeout=timeout, progress=progress)
+        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
 
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
         return set(names) & set(self.list_names(client))
