@@ -76,7 +76,7 @@ FULL = Sizes(plans=(100, 1000, 5000), latencies_ms=(0.0, 50.0),
              throttled_n=1000, memory_n=5000, chart=True)
 QUICK = Sizes(plans=(100, 500), latencies_ms=(50.0,), sequential_up_to={50.0: 100},
               vs_sequential={100: 8.0}, vs_terraform={500: 2.0}, creates=(100, 500),
-              growth=(100, 500), apply_endpoints=40, readiness_s=2.0, validate_n=500,
+              growth=(100, 500), apply_endpoints=40, readiness_s=3.0, validate_n=500,
               hanging_host=False, throttled_n=500)
 
 LATENCY_MS = 50.0
