@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from provisioner.addresses import Address
@@ -15,9 +15,14 @@ from provisioner.diff import sensitive
 from provisioner.diff.three_way import diff
 from provisioner.errors import ApiError, UserError
 from provisioner.kinds.base import Handler, Live
-from provisioner.kinds.common import read_after_create
 from provisioner.kinds.registry import handler_for
-from provisioner.kinds.waiting import poll
+from provisioner.kinds.waiting import (
+    pause,
+    poll,
+    read_after_create,
+    send_once,
+    send_while_refused,
+)
 from provisioner.operations import Action
 from provisioner.plan.model import ResourceChange
 from provisioner.plan.planner import Planned, bound_dependencies, foreign
@@ -27,6 +32,7 @@ from provisioner.state.store import StateStore
 from provisioner.workspace.errors import (
     is_already_exists,
     is_conflict,
+    is_name_held,
     is_not_found,
     is_retryable,
 )
@@ -34,10 +40,10 @@ from provisioner.workspace.errors import (
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-WRITE_ATTEMPTS = 3
 CONFLICT_ATTEMPTS = 5
-RETRY_PAUSE = 1.0
 DELETE_TIMEOUT = 900.0
+"""Seconds a delete may take to finish, and a deleted name to be free again (a vector search
+index's is held 1-2 minutes, up to ~10: vector-search.md §4)."""
 
 
 class Interrupted(Exception):
@@ -153,8 +159,10 @@ class Applier:
         name = desired["name"]
         live = handler.read(self.client, name, desired)
         if live is None:
-            self._create(handler, change, desired)
-            self._acknowledged(handler, address, change, desired)
+            answered = self._create(handler, address, desired)
+            live = self._acknowledged(handler, address, change, desired)
+            if handler.partial_create or not answered:  # the rest, or what a lost answer hid
+                self._update(handler, change, desired, live)
         else:
             self._check_identity(change, live)
             live = rollout.deliver(rollout.Delivery(
@@ -171,7 +179,8 @@ class Applier:
             raise
 
     def _acknowledged(self, handler: Handler, address: Address, change: ResourceChange,
-                      desired: dict[str, Any]) -> None:
+                      desired: dict[str, Any]) -> Live:
+        """Read a resource just created back, and record it as `creating`."""
         name = desired["name"]
         live = read_after_create(lambda: handler.read(self.client, name, desired),
                                  what=f"{address} ('{name}')")
@@ -179,6 +188,7 @@ class Applier:
                         prevent_destroy=change.prevent_destroy, status="creating",
                         bound_to=self._bound(handler, address))
         self.store.record(str(address), entry)
+        return live
 
     def _bound(self, handler: Handler, address: Address) -> dict[str, str]:
         """The ids of the resources this one lives on, as they are now."""
@@ -204,22 +214,27 @@ class Applier:
                            "nothing was changed: plan again", code="NOT_OURS",
                            address=change.address)
 
-    def _create(self, handler: Handler, change: ResourceChange, desired: dict[str, Any]
-                ) -> None:
+    def _create(self, handler: Handler, address: Address, desired: dict[str, Any]) -> bool:
         """Never a duplicate: an answer lost is checked by name before sending again, and
-        "already exists" is an earlier attempt that worked."""
+        "already exists" is an earlier attempt that worked (False: made by an attempt whose
+        answer was lost, so not known to be as desired). A name a delete still holds is
+        waited for."""
         name = desired["name"]
+
+        def create() -> None:
+            send_while_refused(
+                lambda: handler.create(self.client, desired), is_name_held,
+                timeout=self.timeouts.get("delete", DELETE_TIMEOUT),
+                what=f"the name '{name}' to be free",
+                progress=lambda: self._waiting(str(address), "the name is still being freed"))
+
         try:
-            answered = self._send(lambda: handler.create(self.client, desired),
-                                  done=lambda: handler.read(self.client, name, desired) is not None)
+            return send_once(create,
+                             done=lambda: handler.read(self.client, name, desired) is not None)
         except ApiError as exc:
             if not is_already_exists(exc):
                 raise
-            answered = False
-        if not answered:  # made by an attempt whose answer was lost: see that it is as desired
-            live = handler.read(self.client, name, desired)
-            if live is not None:
-                self._update(handler, change, desired, live)
+            return False
 
     def _update(self, handler: Handler, change: ResourceChange, desired: dict[str, Any],
                 live: Live) -> None:
@@ -246,25 +261,8 @@ class Applier:
                 self.emit(events.Waiting(str(address), "waiting for the update in flight"))
                 live = self._wait_ready(handler, address, desired)
             else:
-                time.sleep(RETRY_PAUSE * attempt)
+                pause(attempt)
                 live = handler.read(self.client, desired["name"], desired) or live
-
-    def _send(self, call: Callable[[], Any], *, done: Callable[[], bool]) -> bool:
-        """Send a write; when its answer is lost (5xx, timeout), look whether it was done
-        before sending it again. True when the workspace answered it, False when a look
-        found it done."""
-        attempt = 1
-        while True:
-            try:
-                call()
-                return True
-            except ApiError as exc:
-                if not is_retryable(exc) or attempt == WRITE_ATTEMPTS:
-                    raise
-            time.sleep(RETRY_PAUSE * attempt)
-            if done():
-                return False
-            attempt += 1
 
     def _wait_ready(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
         timeout = self.timeouts.get(address.kind, handler.ready_timeout)
@@ -292,8 +290,8 @@ class Applier:
                                   "left in place"))
             return
         try:
-            self._send(lambda: handler.delete(self.client, live),
-                       done=lambda: handler.read(self.client, name) is None)
+            send_once(lambda: handler.delete(self.client, live),
+                      done=lambda: handler.read(self.client, name) is None)
         except ApiError as exc:
             if not is_not_found(exc):
                 raise  # not found: an earlier attempt whose answer was lost deleted it

@@ -70,7 +70,10 @@ drift at or under it; the longest matching pattern wins, unmatched fields are `c
 
 
 class Handler(Protocol):
-    """A kind's behaviour. One API call per create/update step; waiting only in `wait`."""
+    """A kind's behaviour. `create`, `update` and `delete` only send: the create call (and an
+    access list it cannot carry), the calls whose part changed, the delete; they never read,
+    poll or retry. Waiting is only in `wait`; retries and waits around the steps are the
+    engine's (`kinds/waiting.py`)."""
 
     kind: ClassVar[str]
     provides: ClassVar[str]
@@ -85,6 +88,10 @@ class Handler(Protocol):
     lives_on: tuple[str, ...]
     """Fields naming the resource this one lives on, bound to that instance rather than its
     name: when it is re-created, this one must be too (an index on its endpoint)."""
+    partial_create: bool
+    """Whether `create` sends only part of the document (what the create API takes): the
+    engine then reads the new resource back and `update` sends the rest (a vector search
+    endpoint's tags, a registered model's version and aliases)."""
 
     def desired(self, spec: ResourceSpec, root: Path) -> dict[str, Any]:
         """The spec as the document the engine diffs and stores (REST JSON shape); `root`
@@ -150,6 +157,7 @@ class HandlerBase:
     severity: ClassVar[Severities] = {}
     generates: bool = False
     lives_on: tuple[str, ...] = ()
+    partial_create: bool = False
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         return []

@@ -1,11 +1,10 @@
-"""Pieces several kinds share: access lists, tag patches, waiting for a resource just written."""
+"""Pieces several kinds share: access lists and tag patches."""
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from provisioner.specs.base import Permission
 from provisioner.workspace.api import identity
@@ -13,7 +12,7 @@ from provisioner.workspace.api import identity
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-    from provisioner.kinds.base import Live, Progress
+    from provisioner.kinds.base import Live
 
 PRINCIPALS = ("user_name", "group_name", "service_principal_name")
 MANAGE = "CAN_MANAGE"
@@ -21,9 +20,6 @@ MANAGE = "CAN_MANAGE"
 OWNER = "IS_OWNER"
 """The level of the one owner of an object that has one (SQL warehouses, among our kinds)."""
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-NOT_FOUND_PATIENCE = 60.0
-"""Seconds a resource just created may answer "not found" before that is believed."""
-T = TypeVar("T")
 
 
 def permissions_document(permissions: Sequence[Permission]) -> list[dict[str, Any]]:
@@ -147,38 +143,3 @@ def tags_map(tags: Sequence[dict[str, Any]]) -> dict[str, str] | list[dict[str, 
     if len(set(keys)) != len(keys):
         return list(tags)
     return {t["key"]: str(t.get("value") or "") for t in tags}
-
-
-def read_after_create(read: Callable[[], T | None], *, what: str,
-                      patience: float = NOT_FOUND_PATIENCE) -> T:
-    """Right after a create some services answer "not found" for a while: believe it only
-    after `patience` seconds."""
-    from provisioner.errors import ApiError
-
-    deadline = time.monotonic() + patience
-    while True:
-        found = read()
-        if found is not None:
-            return found
-        if time.monotonic() >= deadline:
-            raise ApiError(f"{what} not found {patience:.0f}s after it was created",
-                           code="RESOURCE_DOES_NOT_EXIST", status=404)
-        time.sleep(0.5)
-
-
-def wait_until_ready(read: Callable[[], Live | None], *, what: str,
-                     failed: Callable[[str], bool], timeout: float,
-                     progress: Progress) -> Live:
-    """Poll a resource just written until it is ready: a fresh "not found" is waited out
-    (`read_after_create`), and a status `failed` says is final ends the wait with an error."""
-    from provisioner.errors import ApiError
-    from provisioner.kinds.waiting import poll
-
-    def current() -> Live:
-        live = read_after_create(read, what=what)
-        if failed(live.status):
-            raise ApiError(f"{what} is {live.status}", code=live.status)
-        return live
-
-    return poll(current, lambda live: live.ready, timeout=timeout, what=f"{what} to be ready",
-                progress=lambda live: progress(live.status))

@@ -17,12 +17,12 @@ from provisioner.kinds.common import (
     PRINCIPALS,
     permissions_document,
     put_grants,
-    read_after_create,
     read_grants,
     spec_permissions,
     tag_patch,
     tags_map,
 )
+from provisioner.kinds.waiting import read_after_create
 from provisioner.workspace.api import experiments as api
 
 if TYPE_CHECKING:

@@ -59,6 +59,7 @@ class RegisteredModelHandler(HandlerBase):
     provides: ClassVar[str] = "registered_model"
     rules: ClassVar[Rules] = RULES
     severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
+    partial_create: ClassVar[bool] = True
     ready_timeout: ClassVar[float] = 10 * 60.0  # MLflow waits 300 s for registration
 
     def __init__(self) -> None:
@@ -119,24 +120,27 @@ class RegisteredModelHandler(HandlerBase):
             ready=ours is not None and ours.status == "READY",
             status=ours.status if ours else "no version with this content",
             facts={"versions": [v.version for v in model.versions], "served": used,
-                   "served_by": users, "aliased": sorted(set(model.aliases.values()))})
+                   "served_by": users, "aliases": dict(model.aliases)})
 
     def create(self, client: Workspace, desired: dict[str, Any]) -> None:
+        """The model alone: its version, aliases, tags, owner and grants are sent by `update`
+        once the engine has read it back (`partial_create`)."""
         registry.create_model(client, desired["name"], desired.get("description"))
-        live = self.read(client, desired["name"], desired)
-        self.update(client, live, desired, ())
 
     def update(self, client: Workspace, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:
-        """Log the stack's version if missing, then aliases, description, tags, owner,
-        grants, pruning."""
+        """Log the stack's version if `live` has none with its content, then aliases,
+        description, tags, owner, grants, pruning: from `live`, read just before, with no
+        read of its own."""
         name = desired["name"]
-        version = registry.log_version(client, self._request(name))
+        version = live.outputs.get("version") or registry.log_version(
+            client, self._request(name))
         for alias in desired.get("aliases", {}):
             uc.set_alias(client, name, alias, version)
-        for change in changes:
-            if change.path[:1] == ("aliases",) and change.after is None:
-                uc.delete_alias(client, name, change.path[1])
+        deleted = {c.path[1] for c in changes
+                   if c.path[:1] == ("aliases",) and len(c.path) > 1 and c.after is None}
+        for alias in sorted(deleted):
+            uc.delete_alias(client, name, alias)
         if desired.get("description", "") != live.document.get("description", ""):
             uc.set_description(client, name, desired.get("description", ""))
         wanted, current = desired.get("tags", {}), live.document.get("tags", {})
@@ -153,16 +157,10 @@ class RegisteredModelHandler(HandlerBase):
             if patch:
                 uc.update_grants(client, name, patch)
         if desired.get("keep_versions"):
-            self._prune(client, name, version, desired["keep_versions"])
-
-    def _prune(self, client: Workspace, name: str, keep: str, count: int) -> None:
-        """Delete the oldest versions beyond `count` that no alias or endpoint uses."""
-        live = self.read(client, name)
-        protected = {keep, *live.facts["aliased"], *live.facts["served"]}
-        versions = sorted(live.facts["versions"], key=int)
-        for version in versions[:max(0, len(versions) - count)]:
-            if version not in protected:
-                uc.delete_version(client, name, version)
+            aliased = {v for a, v in live.facts.get("aliases", {}).items()
+                       if a not in desired.get("aliases", {}) and a not in deleted}
+            for old in _prunable(live, version, aliased, desired["keep_versions"]):
+                uc.delete_version(client, name, old)
 
     def delete(self, client: Workspace, live: Live) -> None:
         uc.delete_model(client, live.name)
@@ -222,6 +220,14 @@ def _grant_changes(desired: list[dict[str, Any]], live: list[dict[str, Any]]
             changes.append({"principal": principal, "add": sorted(add),
                             "remove": sorted(remove)})
     return changes
+
+
+def _prunable(live: Live, version: str, aliased: set[str], count: int) -> list[str]:
+    """The oldest versions beyond `count` (with `version` just logged) that neither an alias
+    left in place, `version` itself nor a serving endpoint uses."""
+    versions = sorted({*live.facts.get("versions", ()), version}, key=int)
+    protected = {version, *aliased, *live.facts.get("served", ())}
+    return [v for v in versions[:max(0, len(versions) - count)] if v not in protected]
 
 
 def _file_hash(path: Path) -> str:

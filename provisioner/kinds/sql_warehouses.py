@@ -22,9 +22,9 @@ from provisioner.kinds.common import (
     read_grants,
     spec_permissions,
     tags_map,
-    wait_until_ready,
     with_access_list,
 )
+from provisioner.kinds.waiting import wait_until_ready
 from provisioner.workspace.api import sql_warehouses as api
 
 if TYPE_CHECKING:

@@ -14,13 +14,12 @@ from provisioner.kinds.common import (
     PRINCIPALS,
     permissions_document,
     put_grants,
-    read_after_create,
     read_grants,
     spec_permissions,
     tags_map,
-    wait_until_ready,
     with_access_list,
 )
+from provisioner.kinds.waiting import wait_until_ready
 from provisioner.workspace.api import vector_search as api
 
 if TYPE_CHECKING:
@@ -61,6 +60,7 @@ class VectorSearchEndpointHandler(HandlerBase):
     rules: ClassVar[Rules] = RULES
     severity: ClassVar[dict[str, DriftSeverity]] = SEVERITY
     generates = True
+    partial_create: ClassVar[bool] = True
     ready_timeout: ClassVar[float] = 60 * 60.0  # the CLI waits 60 min, Terraform 75
 
     def desired(self, spec: VectorSearchEndpointSpec, root: Path) -> dict[str, Any]:
@@ -93,16 +93,10 @@ class VectorSearchEndpointHandler(HandlerBase):
                     facts={"indexes": indexes, "endpoint_type": found.get("endpoint_type")})
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
+        """The create call takes neither tags nor an access list: `update` sends them once
+        the engine has read the new endpoint back (`partial_create`)."""
         api.create_endpoint(client, {k: v for k, v in desired.items()
                                      if k not in ("custom_tags", "permissions")})
-        if desired.get("custom_tags") or "permissions" in desired:
-            name = desired["name"]
-            live = read_after_create(lambda: self.read(client, name),
-                                     what=f"vector search endpoint '{name}'")
-            if desired.get("custom_tags"):
-                api.update_tags(client, live.name, desired["custom_tags"])
-            if "permissions" in desired:
-                put_grants(client, api.set_permissions, live.id, desired["permissions"])
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:

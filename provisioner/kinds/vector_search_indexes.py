@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
 from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress, Requirement
-from provisioner.kinds.common import wait_until_ready
+from provisioner.kinds.waiting import wait_until_ready
 from provisioner.workspace.api import vector_search as api
 
 if TYPE_CHECKING:
@@ -25,8 +24,6 @@ if TYPE_CHECKING:
     from provisioner.diff.three_way import FieldChange
     from provisioner.specs.vector_search_indexes import VectorSearchIndexSpec
 
-PENDING_DELETION_PATIENCE = 600.0
-"""Deletion normally frees the name in 1-2 minutes, up to ~10 (reference §4)."""
 _TYPE_NAMES = {"integer": "int", "long": "bigint", "short": "smallint", "byte": "tinyint"}
 _TYPE_WORD = re.compile(r"\b(integer|long|short|byte)\b")
 def _endpoint_type_needed(desired: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
@@ -127,16 +124,9 @@ class VectorSearchIndexHandler(HandlerBase):
                    "index_type": found.get("index_type")})
 
     def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
-        """A name still being released by a delete is refused for a while: wait it out."""
-        deadline = time.monotonic() + PENDING_DELETION_PATIENCE
-        while True:
-            try:
-                api.create_index(client, desired)
-                return
-            except ApiError as exc:
-                if "pending deletion" not in str(exc) or time.monotonic() >= deadline:
-                    raise
-            time.sleep(2.0)
+        """A name a delete is still releasing is refused for a while ("pending deletion",
+        reference §4): the engine sends the create again until it is free."""
+        api.create_index(client, desired)
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:

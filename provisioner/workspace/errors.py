@@ -59,6 +59,12 @@ def is_already_exists(exc: ApiError) -> bool:
     return exc.code == "RESOURCE_ALREADY_EXISTS"
 
 
+def is_name_held(exc: ApiError) -> bool:
+    """A create refused because a delete of that name is still finishing: a vector search
+    index's name stays "pending deletion" for minutes (vector-search.md §4)."""
+    return "pending deletion" in str(exc)
+
+
 def is_retryable(exc: ApiError) -> bool:
     """Worth one more try after checking what the first attempt did (5xx, lost responses)."""
     return exc.status is not None and exc.status >= 500 or exc.code in ("TIMEOUT", "")

@@ -115,16 +115,13 @@ class LogRequest:
 
 
 def log_version(client: WorkspaceClient, request: LogRequest) -> str:
-    """The number of the version with this content, logged now if there is none.
+    """Log a version with this content (the caller read that the model has none); returns
+    the number of the version with this content.
 
     Another apply may log the same content at the same moment (there is no lock on a
     workspace): after logging, the lowest-numbered version with this content wins and a
     later duplicate of ours is deleted, so both applies end on one version.
     """
-    model = read(client, request.name)
-    existing = model.by_content(request.content_hash) if model else None
-    if existing is not None:
-        return existing.version
     from provisioner.workspace import mlflow_logging
 
     ours = mlflow_logging.log(client, request, tags={CONTENT_TAG: request.content_hash,
