@@ -125,23 +125,23 @@ def plan(path, target, cli_vars, var_files, run: RunOptions, out_file, fmt, arti
          detailed_exitcode, destroy, refresh_only) -> None:
     """Show, field by field, what apply would change."""
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan, make_refresh
+    from provisioner.engine.planning import make_plan, make_refresh
 
     if refresh_only and (destroy or run.only):
         raise click.UsageError("--refresh-only takes neither --destroy nor --only")
     with errors_as(fmt, "provisioner plan"):
         stack = load_stack(path, target, cli_vars, var_files)
         with open_session(stack, parallelism=run.parallelism) as session:
-            result = (make_refresh(session, parallelism=run.parallelism)[0] if refresh_only
-                      else make_plan(session, parallelism=run.parallelism, destroy=destroy,
-                                     only=run.only))
-    document = result.planned.plan.to_document()
+            planned = (make_refresh(session, parallelism=run.parallelism)[0] if refresh_only
+                       else make_plan(session, parallelism=run.parallelism, destroy=destroy,
+                                      only=run.only))
+    document = planned.plan.to_document()
     artifact = artifact_name or (Path(out_file).name if out_file else "plan.json")
     print_plan(document, fmt, artifact=artifact)
     if out_file:
         Path(out_file).write_text(json.dumps(document, indent=2) + "\n")
         err(f"Saved the plan to {out_file}; apply it with: provisioner apply {out_file}")
-    if detailed_exitcode and result.planned.plan.has_changes:
+    if detailed_exitcode and planned.plan.has_changes:
         raise click.exceptions.Exit(2)
 
 
@@ -174,25 +174,17 @@ def destroy(path, target, cli_vars, var_files, run: RunOptions) -> None:
 
 def _run(stack, run: RunOptions, *, destroy: bool) -> None:
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_plan, record_settled
+    from provisioner.engine.planning import make_plan
 
     _confirmable(run)
     with open_session(stack, parallelism=run.parallelism) as session, \
             session.store.locked("destroy" if destroy else "apply", run.lock_timeout,
                                  waiting_for_lock):
-        result = make_plan(session, parallelism=run.parallelism, destroy=destroy,
-                           only=run.only)
-        changes = result.planned.plan.has_changes
+        planned = make_plan(session, parallelism=run.parallelism, destroy=destroy,
+                            only=run.only)
         if run.fmt == "text":
-            print_plan(result.planned.plan.to_document(), "text")
-        if changes and not run.auto_approve and not click.confirm("Apply these changes?",
-                                                                  err=True):
-            raise click.exceptions.Abort()  # nothing was written before this answer
-        if not destroy:
-            record_settled(session, result)
-        if not changes and run.fmt == "text":
-            return
-        _execute(session, result, run)
+            print_plan(planned.plan.to_document(), "text")
+        _execute(session, planned, run, _asking("Apply these changes?", run))
 
 
 def _confirmable(run: RunOptions) -> None:
@@ -205,12 +197,17 @@ def _confirmable(run: RunOptions) -> None:
                                "without confirmation")
 
 
+def _asking(question: str, run: RunOptions) -> Callable[[Any], bool]:
+    """The engine's confirmation: the prompt, unless --auto-approve."""
+    return lambda plan: run.auto_approve or click.confirm(question, err=True)
+
+
 def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> None:
     """Apply exactly a reviewed plan, from any folder; refuse if the workspace or state moved
-    since. --var supplies only what the plan holds by hash (see `saved_plans`)."""
-    from provisioner.cli.saved_plans import instructions, planned_stack, read_plan
+    since. --var supplies only what the plan holds by hash (see `engine.saved`)."""
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import record_settled
+    from provisioner.engine.runs import approved
+    from provisioner.engine.saved import instructions, planned_stack, read_plan
 
     saved = read_plan(plan_file)
     if target and target != saved.target:
@@ -223,86 +220,95 @@ def _apply_saved(plan_file, target, cli_vars, var_files, run: RunOptions) -> Non
         return
     with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
             session.store.locked("apply", run.lock_timeout, waiting_for_lock):
-        result = instructions(session, saved, plan_file, parallelism=run.parallelism,
-                              cli_vars=cli_vars, var_files=var_files)
-        if saved.operation != "destroy":
-            record_settled(session, result)
-        if not saved.has_changes and run.fmt == "text":
-            out("No changes. The workspace matches the stack.")
-            return
-        _execute(session, result, run)
+        planned = instructions(session, saved, plan_file, parallelism=run.parallelism,
+                               cli_vars=cli_vars, var_files=var_files)
+        _execute(session, planned, run, approved)  # reviewed: applied without asking
+    if not saved.has_changes and run.fmt == "text":
+        out("No changes. The workspace matches the stack.")
 
 
 def _refresh(stack, run: RunOptions) -> None:
     """apply --refresh-only: plan the refresh, confirm, record it in the state."""
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import make_refresh
+    from provisioner.engine import runs
+    from provisioner.engine.planning import make_refresh
 
     _confirmable(run)
     with open_session(stack, parallelism=run.parallelism) as session, \
             session.store.locked("refresh", run.lock_timeout, waiting_for_lock):
-        result, live = make_refresh(session, parallelism=run.parallelism)
+        planned, live = make_refresh(session, parallelism=run.parallelism)
         if run.fmt == "text":
-            print_plan(result.planned.plan.to_document(), "text")
-            if not result.planned.plan.has_changes:
+            print_plan(planned.plan.to_document(), "text")
+            if not planned.plan.has_changes:
                 return
-        if not run.auto_approve and not click.confirm("Record these in the state?", err=True):
-            raise click.exceptions.Abort()
-        _record_refresh(session, result, live, run)
+        try:
+            recorded = runs.refresh(session, planned.plan, live,
+                                    confirm=_asking("Record these in the state?", run))
+        except runs.Declined:
+            raise click.exceptions.Abort() from None
+    _refreshed(planned.plan, recorded, run)
 
 
 def _refresh_saved(saved, plan_file, run: RunOptions) -> None:
-    from provisioner.cli.saved_plans import planned_stack, read_again
     from provisioner.cli.session import open_session
+    from provisioner.engine import runs
+    from provisioner.engine.saved import planned_stack, read_again
 
     with open_session(planned_stack(saved), parallelism=run.parallelism) as session, \
             session.store.locked("refresh", run.lock_timeout, waiting_for_lock):
         live = read_again(session, saved, plan_file, parallelism=run.parallelism)
-        from provisioner.cli.workflow import PlanResult
-        from provisioner.plan.planner import Planned
-
-        _record_refresh(session, PlanResult(Planned(saved, {}), ()), live, run)
+        recorded = runs.refresh(session, saved, live, confirm=runs.approved)
+    _refreshed(saved, recorded, run)
 
 
-def _record_refresh(session, result, live, run: RunOptions) -> None:
-    """Record, and say so: a line of text, or the JSON stream's plan, notes and summary."""
+def _refreshed(plan, recorded: int, run: RunOptions) -> None:
+    """Say what a refresh recorded: a line of text, or the JSON stream's plan, notes and
+    summary."""
     from provisioner.apply import events
-    from provisioner.cli.workflow import record_refresh
     from provisioner.render.events_json import JsonEvents
 
-    recorded = record_refresh(session, result, live)
     message = (f"Refresh complete: {recorded} recorded in the state; the workspace is "
                "unchanged.")
     if run.fmt == "text":
         out(message)
         return
     stream = JsonEvents(out)
-    stream.plan(result.planned.plan.to_document())
+    stream.plan(plan.to_document())
     stream(events.Note(message))
     stream.summary(events.Summary(finished=recorded))
 
 
-def _execute(session, result, run: RunOptions) -> None:
-    """Apply, reporting events as `run.fmt` says; exit 1 when anything failed."""
+def _execute(session, planned, run: RunOptions, confirm) -> None:
+    """Run the engine on `planned`, reporting its events as `run.fmt` says; exit 1 when
+    anything failed, abort when the confirmation says no."""
     from provisioner.apply.events import Summary
-    from provisioner.cli.workflow import apply_plan
+    from provisioner.cli import interrupts
+    from provisioner.engine import runs
     from provisioner.render.progress import LiveProgress, PlainProgress
 
     summary = Summary()
-    timeouts = dict(run.timeouts)
-    verb, command = (("Destroy", "destroy") if result.planned.plan.operation == "destroy"
-                     else ("Apply", "apply"))
+    plan = planned.plan
+    verb, command = ("Destroy", "destroy") if plan.operation == "destroy" else ("Apply", "apply")
+
+    def apply(emit) -> dict[str, BaseException]:
+        return runs.apply(session, planned, confirm=confirm, emit=emit,
+                          parallelism=run.parallelism, timeouts=dict(run.timeouts),
+                          stop=interrupts.STOP)
+
     try:
         if run.fmt == "json":
-            failures = _execute_json(session, result, run, summary)
+            failures = _execute_json(plan, apply, summary)
+        elif not plan.has_changes:
+            apply(summary)  # records what is settled; nothing to report
+            return
         elif sys.stderr.isatty():
             with LiveProgress() as view:
-                failures = apply_plan(session, result, lambda e: (summary(e), view(e)),
-                                      parallelism=run.parallelism, timeouts=timeouts)
+                failures = apply(lambda e: (summary(e), view(e)))
         else:
             plain = PlainProgress(err)
-            failures = apply_plan(session, result, lambda e: (summary(e), plain(e)),
-                                  parallelism=run.parallelism, timeouts=timeouts)
+            failures = apply(lambda e: (summary(e), plain(e)))
+    except runs.Declined:
+        raise click.exceptions.Abort() from None  # nothing was written before this answer
     except KeyboardInterrupt:
         if run.fmt == "text":
             out(f"{verb} interrupted: {summary.finished} done; run {command} again to "
@@ -315,19 +321,15 @@ def _execute(session, result, run: RunOptions) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _execute_json(session, result, run: RunOptions, summary) -> dict[str, BaseException]:
+def _execute_json(plan, apply, summary) -> dict[str, BaseException]:
     """The event stream on stdout: the plan line, every event, the summary line (also after
     an interrupt, so a reader always learns how it ended)."""
-    from provisioner.cli.workflow import apply_plan
     from provisioner.render.events_json import JsonEvents
 
     stream = JsonEvents(out)
-    stream.plan(result.planned.plan.to_document())
+    stream.plan(plan.to_document())
     try:
-        if not result.planned.plan.has_changes:
-            return {}
-        return apply_plan(session, result, lambda e: (summary(e), stream(e)),
-                          parallelism=run.parallelism, timeouts=dict(run.timeouts))
+        return apply(lambda e: (summary(e), stream(e)))
     finally:
         stream.summary(summary)
 
@@ -338,7 +340,7 @@ def _execute_json(session, result, run: RunOptions, summary) -> dict[str, BaseEx
               default="text", help="markdown: a pull-request comment.")
 def show(plan_file, fmt) -> None:
     """Render a saved plan as `plan` printed it, without the stack or the workspace."""
-    from provisioner.cli.saved_plans import read_plan
+    from provisioner.engine.saved import read_plan
     from provisioner.render.plan_text import origin
 
     document = read_plan(plan_file).to_document()

@@ -1,14 +1,14 @@
-"""Everything a command needs to talk to a target: the client, the state store, and — for the
-`local` target — the embedded local workspace it starts and stops."""
+"""Opening a session on a target: the client, the state store, and — for the `local` target —
+the embedded local workspace it starts and stops (`engine.session.Session` holds them)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provisioner.stack.model import Stack, Target
+from provisioner.engine.session import PlannedStack, Session
+from provisioner.stack.model import Stack
 from provisioner.state.store import StateStore
 
 if TYPE_CHECKING:
@@ -20,16 +20,6 @@ LOCK_LEASE_ENV = "PROVISIONER_LOCK_LEASE"
 """Seconds a workspace-files lock outlives its holder's last renewal (default 60)."""
 """JSON settings for the embedded local workspace (delays, faults): for tests and benchmarks."""
 GITIGNORE = "# Written by provisioner: state, locks and the local workspace.\n*\n"
-
-
-@dataclass(frozen=True)
-class PlannedStack:
-    """The stack a saved plan names: its name, folder and target, which open the same
-    workspace and state as when it was planned, from any folder; no resources."""
-
-    name: str
-    root: Path
-    target: Target
 
 
 PROVISIONER_DIR_ENV = "PROVISIONER_DIR"
@@ -82,28 +72,6 @@ def _refuse_links(directory: Path) -> None:
         raise UserError([error(f"{linked[0]} is a link: provisioner does not write state or "
                                "the local workspace through links a stack folder holds",
                                hint="remove it, or set PROVISIONER_DIR to a folder of yours")])
-
-
-@dataclass
-class Session:
-    stack: Stack | PlannedStack
-    client: WorkspaceClient
-    store: StateStore
-    local: Any = None  # the LocalWorkspace serving the `local` target, when it is one
-
-    @property
-    def is_local(self) -> bool:
-        return self.local is not None
-
-    def close(self) -> None:
-        if self.local is not None:
-            self.local.stop()
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def open_session(stack: Stack | PlannedStack, *, parallelism: int) -> Session:

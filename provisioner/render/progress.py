@@ -56,14 +56,16 @@ class LiveProgress:
         self._notes: list[str] = []
         self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=8,
                           transient=False)
+        self._shown = False
 
     def __enter__(self) -> LiveProgress:
-        self._live.__enter__()
+        """Shown from the first event on: a confirmation prompt may come first."""
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._live.update(self._table())
-        self._live.__exit__(*exc)
+        if self._shown:
+            self._live.update(self._table())
+            self._live.__exit__(*exc)
 
     def __call__(self, event: events.Event) -> None:
         from rich.markup import escape
@@ -82,6 +84,9 @@ class LiveProgress:
                 self._status[address] = f"[dim]skipped ({because})"
             case events.Note(message):
                 self._notes.append(escape(visible(message)))
+        if not self._shown:
+            self._shown = True
+            self._live.__enter__()
         self._live.update(self._table())
 
     def _table(self):

@@ -106,7 +106,8 @@ def test_workers_hand_listeners_one_event_at_a_time(harness):
     (as the JSON writer and the views are not) must never be entered twice at once."""
     from provisioner.cli.options import load_stack
     from provisioner.cli.session import open_session
-    from provisioner.cli.workflow import apply_plan, make_plan
+    from provisioner.engine import runs
+    from provisioner.engine.planning import make_plan
 
     many = "stack: events\nresources:\n  external_models:\n" + "".join(
         textwrap.indent(textwrap.dedent(f"""\
@@ -131,7 +132,8 @@ def test_workers_hand_listeners_one_event_at_a_time(harness):
 
     stack = load_stack(str(harness.root), None, (), ())
     with open_session(stack, parallelism=8) as session, session.store.locked("apply", 0):
-        result = make_plan(session, parallelism=8)
-        failures = apply_plan(session, result, listener, parallelism=8, timeouts={})
+        planned = make_plan(session, parallelism=8)
+        failures = runs.apply(session, planned, confirm=runs.approved, emit=listener,
+                              parallelism=8, timeouts={})
     assert failures == {}
     assert overlaps == [] and len(seen) > 16

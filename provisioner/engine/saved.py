@@ -21,10 +21,9 @@ from provisioner.errors import UserError
 from provisioner.plan.model import FORMAT_VERSION, Plan
 
 if TYPE_CHECKING:
-    from provisioner.cli.session import PlannedStack, Session
-    from provisioner.cli.workflow import PlanResult
+    from provisioner.engine.session import PlannedStack, Session
     from provisioner.kinds.base import Live
-    from provisioner.plan.planner import Subject
+    from provisioner.plan.planner import Planned, Subject
     from provisioner.stack.model import Stack
     from provisioner.state.model import State
 
@@ -71,7 +70,7 @@ def read_plan(path: str) -> Plan:
 
 def planned_stack(saved: Plan) -> PlannedStack:
     """The workspace and state the plan was made against, from the plan alone."""
-    from provisioner.cli.session import PlannedStack
+    from provisioner.engine.session import PlannedStack
     from provisioner.stack.model import Target
     from provisioner.stack.targets import WorkspaceDecl
 
@@ -82,10 +81,9 @@ def planned_stack(saved: Plan) -> PlannedStack:
 
 
 def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
-                 cli_vars: Sequence[str] = (), var_files: Sequence[str] = ()) -> PlanResult:
+                 cli_vars: Sequence[str] = (), var_files: Sequence[str] = ()) -> Planned:
     """The saved plan as apply runs it: its documents (plaintext restored), once the state
     and every resource it read are as they were and the stack it names gives it still."""
-    from provisioner.cli.workflow import PlanResult
     from provisioner.plan.planner import Planned, build_plan, desired_documents
 
     live = read_again(session, saved, path, parallelism=parallelism)
@@ -105,7 +103,7 @@ def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
     # Equal hashed documents: the stack's are the plaintext of exactly what was planned.
     desired = {Address.parse(c.address): documents[Address.parse(c.address)]
                for c in saved.changes if c.desired is not None}
-    return PlanResult(Planned(saved, desired), saved.diagnostics)
+    return Planned(saved, desired)
 
 
 def _named_stack(saved: Plan, cli_vars: Sequence[str], var_files: Sequence[str]) -> Stack:
