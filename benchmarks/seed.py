@@ -38,6 +38,7 @@ def seed(url: str, stack_dir: Path) -> int:
     from provisioner.addresses import Address
     from provisioner.diff.sensitive import hash_sensitive
     from provisioner.kinds.registry import handler_for
+    from provisioner.plan.planner import read_digests
     from provisioner.plan.resolve import resolve
     from provisioner.stack.loader import Options, load
     from provisioner.state.local import LocalBackend
@@ -52,7 +53,8 @@ def seed(url: str, stack_dir: Path) -> int:
     def create(address: Address) -> tuple[Address, ResourceState]:
         resource = stack.resources[address]
         handler = handler_for(address.kind)
-        desired = resolve(handler.desired(resource.spec, stack.root), outputs)
+        digests = read_digests(stack.root, handler.files(resource.spec))
+        desired = resolve(handler.desired(resource.spec, digests), outputs)
         handler.create(client, desired)
         live = handler.read(client, desired["name"], desired)
         return address, ResourceState(

@@ -6,12 +6,14 @@ import dataclasses
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.addresses import Address
 from provisioner.apply import events, rollout
 from provisioner.apply.executor import run_dag
 from provisioner.diff import sensitive
+from provisioner.diff.rules import located
 from provisioner.diff.three_way import diff
 from provisioner.errors import ApiError, UserError
 from provisioner.kinds.base import Handler, Live
@@ -64,6 +66,8 @@ class Applier:
         self._abandoned = False
         self._emit_lock = threading.Lock()
         """Workers emit at once: listeners (views, the JSON stream) get one event at a time."""
+        self.root = Path(planned.plan.origin.path)
+        """The stack's folder, where the files a plan names by digest are read at apply."""
         self.changes = {c.address: c for c in planned.plan.changes if c.action is not Action.NO_OP}
         self._outputs_lock = threading.Lock()
         self.outputs: dict[Address, dict[str, Any]] = {
@@ -151,6 +155,11 @@ class Applier:
             raise ApiError(f"{address}: a reference could not be resolved", address=str(address))
         return desired
 
+    def _located(self, handler: Handler, desired: dict[str, Any]) -> dict[str, Any]:
+        """What a handler sends: `desired` with the stack files it names located in the stack's
+        folder (documents, plans and state name them relative to it)."""
+        return located(desired, handler.rules, self.root)
+
     def _converge(self, handler: Handler, address: Address, change: ResourceChange,
                   desired: dict[str, Any]) -> Live:
         """Create or update until the live resource matches `desired`, then wait for it.
@@ -223,7 +232,8 @@ class Applier:
 
         def create() -> None:
             send_while_refused(
-                lambda: handler.create(self.client, desired), is_name_held,
+                lambda: handler.create(self.client, self._located(handler, desired)),
+                is_name_held,
                 timeout=self.timeouts.get("delete", DELETE_TIMEOUT),
                 what=f"the name '{name}' to be free",
                 progress=lambda: self._waiting(str(address), "the name is still being freed"))
@@ -251,7 +261,7 @@ class Applier:
             if not changes:
                 return
             try:
-                handler.update(self.client, live, desired, changes)
+                handler.update(self.client, live, self._located(handler, desired), changes)
                 return
             except ApiError as exc:
                 if attempt == CONFLICT_ATTEMPTS or not (is_conflict(exc) or is_retryable(exc)):

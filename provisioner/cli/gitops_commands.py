@@ -121,6 +121,7 @@ def _import(session, resource, name: str) -> None:
     from provisioner.addresses import Address
     from provisioner.apply.applier import applied
     from provisioner.kinds.registry import handler_for
+    from provisioner.plan.planner import read_digests
     from provisioner.plan.resolve import is_resolved, resolve
 
     address = str(resource.address)
@@ -130,7 +131,8 @@ def _import(session, resource, name: str) -> None:
         _refuse(f"{address} is already in the state", f"`provisioner state rm {address}` "
                 "first to import another resource in its place")
     outputs = {Address.parse(a): r.outputs for a, r in state.resources.items()}
-    desired = resolve(handler.desired(resource.spec, session.stack.root), outputs)
+    digests = read_digests(session.stack.root, handler.files(resource.spec))
+    desired = resolve(handler.desired(resource.spec, digests), outputs)
     if not is_resolved(desired):
         _refuse(f"{address} refers to resources not applied yet", "apply or import them first")
     if desired.get("name") != name:

@@ -225,6 +225,23 @@ class InputOnly(Rule):
     """GET never returns this field: compared desired vs last-applied, never vs live."""
 
 
+class StackFile(Rule):
+    """A file of the stack, named relative to its folder wherever stored or compared (a plan
+    is the same from any checkout of the stack); the handler is given it located in the folder
+    apply reads the stack from (`located`)."""
+
+
+def located(value: Any, rules: Rules, root: Any, at: tuple[Any, ...] = ()) -> Any:
+    """`value` with each `StackFile` path joined to `root` (a `pathlib.Path`)."""
+    if isinstance(value, str) and rules.at(at, StackFile):
+        return str(root / value)
+    if isinstance(value, dict):
+        return {k: located(v, rules, root, (*at, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [located(v, rules, root, (*at, i)) for i, v in enumerate(value)]
+    return value
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sensitive(Rule):
     """Hashed wherever stored or compared, masked wherever shown.

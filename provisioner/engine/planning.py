@@ -32,14 +32,20 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     """Read live state, diff, preflight. Raises UserError when preflight or rules fail."""
     from provisioner.kinds.registry import exists
     from provisioner.plan import preflight
-    from provisioner.plan.planner import build_plan, desired_documents, reading, subjects
+    from provisioner.plan.planner import (
+        build_plan,
+        desired_documents,
+        file_digests,
+        reading,
+        subjects,
+    )
     from provisioner.workspace import secret_lookups
     from provisioner.workspace.api import identity
 
     stack, client = session.stack, session.client
     wanted = _only(stack, only)
     state = session.store.load()
-    documents = desired_documents(stack)
+    documents = desired_documents(stack, file_digests(stack))
     created = now()
     lookups = preflight.Lookups(
         missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
@@ -88,13 +94,13 @@ def make_refresh(session: Session, *, parallelism: int
                  ) -> tuple[Planned, dict[Address, Live | None]]:
     """A refresh-only plan and the live reads it was made from (which `record_refresh`
     records)."""
-    from provisioner.plan.planner import desired_documents, origin, read_live
+    from provisioner.plan.planner import desired_documents, file_digests, origin, read_live
     from provisioner.plan.refresh import build_refresh, refresh_subjects
 
     stack = session.stack
     state = session.store.load()
     live = read_live(session.client, refresh_subjects(state), parallelism)
     ignore = {a: tuple(r.spec.lifecycle.ignore_changes) for a, r in stack.resources.items()}
-    plan = build_refresh(origin(stack, desired_documents(stack)), state, live, ignore,
-                         created=now())
+    documents = desired_documents(stack, file_digests(stack))
+    plan = build_refresh(origin(stack, documents), state, live, ignore, created=now())
     return Planned(plan, {}), live

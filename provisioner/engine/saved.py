@@ -84,11 +84,11 @@ def instructions(session: Session, saved: Plan, path: str, *, parallelism: int,
                  cli_vars: Sequence[str] = (), var_files: Sequence[str] = ()) -> Planned:
     """The saved plan as apply runs it: its documents (plaintext restored), once the state
     and every resource it read are as they were and the stack it names gives it still."""
-    from provisioner.plan.planner import Planned, build_plan, desired_documents
+    from provisioner.plan.planner import Planned, build_plan, desired_documents, file_digests
 
     live = read_again(session, saved, path, parallelism=parallelism)
     stack = _named_stack(saved, cli_vars, var_files)
-    documents = desired_documents(stack)
+    documents = desired_documents(stack, file_digests(stack))
     again = build_plan(stack, session.store.state, live, documents,
                        destroy=saved.operation == "destroy").plan
     now = {c.address: c for c in again.changes}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
@@ -93,9 +92,13 @@ class Handler(Protocol):
     engine then reads the new resource back and `update` sends the rest (a vector search
     endpoint's tags, a registered model's version and aliases)."""
 
-    def desired(self, spec: ResourceSpec, root: Path) -> dict[str, Any]:
-        """The spec as the document the engine diffs and stores (REST JSON shape); `root`
-        is the stack folder its relative paths start from."""
+    def files(self, spec: ResourceSpec) -> tuple[str, ...]:
+        """Stack files (relative to its folder) whose content the desired document holds by
+        digest: the engine reads them once, before planning (a registered model's code)."""
+
+    def desired(self, spec: ResourceSpec, digests: Mapping[str, str]) -> dict[str, Any]:
+        """The spec as the document the engine diffs and stores (REST JSON shape). Pure:
+        `digests` holds the sha256 of each of `files(spec)`, read before planning."""
 
     def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,
              *, fields: Collection[str] | None = None) -> Live | None:
@@ -158,6 +161,9 @@ class HandlerBase:
     generates: bool = False
     lives_on: tuple[str, ...] = ()
     partial_create: bool = False
+
+    def files(self, spec: ResourceSpec) -> tuple[str, ...]:
+        return ()
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         return []

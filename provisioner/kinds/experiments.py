@@ -7,8 +7,7 @@ takes them; the artifact location is fixed at creation (the CLI recreates on its
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from pathlib import Path
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, KeyedList, Rules, ServerDefault
@@ -61,7 +60,7 @@ class ExperimentHandler(HandlerBase):
     generates = True
     ready_timeout: ClassVar[float] = 60.0  # nothing to wait for but a fresh read
 
-    def desired(self, spec: ExperimentSpec, root: Path) -> dict[str, Any]:
+    def desired(self, spec: ExperimentSpec, digests: Mapping[str, str]) -> dict[str, Any]:
         document = spec.api_fields()
         if spec.permissions is not None:
             document["permissions"] = permissions_document(spec.permissions)

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from pathlib import Path
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.normalize import canonical_json
-from provisioner.diff.rules import AtomicList, Immutable, InputOnly, KeyedList, Rules, ServerDefault
+from provisioner.diff.rules import (
+    AtomicList,
+    Immutable,
+    InputOnly,
+    KeyedList,
+    Rules,
+    ServerDefault,
+    StackFile,
+)
 from provisioner.errors import ApiError
 from provisioner.kinds.base import DriftSeverity, HandlerBase, Live, Progress
 from provisioner.kinds.waiting import poll
@@ -37,6 +45,10 @@ RULES = Rules((
     ServerDefault("description", values=("",), reason="the registry returns \"\" when unset"),
     InputOnly("keep_versions", reason="a pruning policy, not a property of the model"),
     InputOnly("delete_versions", reason="a deletion policy, not a property of the model"),
+    InputOnly("source", reason="what a version is logged from: the registry keeps its "
+                               "content hash"),
+    StackFile("source.code", reason="the models-from-code file"),
+    StackFile("source.config[*]", reason="model config files"),
     KeyedList("grants", keys=("principal",), reason="the grants API keys them by principal"),
     AtomicList("grants[*].privileges", reason="a set, kept sorted on both sides"),
 ))
@@ -62,26 +74,25 @@ class RegisteredModelHandler(HandlerBase):
     partial_create: ClassVar[bool] = True
     ready_timeout: ClassVar[float] = 10 * 60.0  # MLflow waits 300 s for registration
 
-    def __init__(self) -> None:
-        self._requests: dict[str, registry.LogRequest] = {}
-        self._lock = threading.Lock()
+    def files(self, spec: RegisteredModelSpec) -> tuple[str, ...]:
+        return tuple(_stack_path(p) for p in (spec.code, *(spec.config or ())))
 
-    def desired(self, spec: RegisteredModelSpec, root: Path) -> dict[str, Any]:
-        """Reads the model's files to hash them; remembers how to log it for apply."""
-        code = root / spec.code
-        config = tuple(root / c for c in spec.config or ())
-        files = {str(p.relative_to(root)): _file_hash(p) for p in (code, *config)}
+    def desired(self, spec: RegisteredModelSpec, digests: Mapping[str, str]
+                ) -> dict[str, Any]:
+        """The version as its content hash, from the files' digests (read before planning),
+        and `source`: what apply logs it from. Config files count by role too, so making a
+        file the model's config is a new version even when it is also its code."""
+        code, *config = self.files(spec)
+        files = {path: digests[path] for path in (code, *config)}
         signature = spec.signature.to_mlflow() if spec.signature else None
         content = {"flavor": spec.flavor, "files": files, "requirements": spec.requirements,
-                   "signature": signature, "input_example": spec.input_example}
+                   "signature": signature, "input_example": spec.input_example,
+                   **({"config": config} if config else {})}
         content_hash = "sha256:" + hashlib.sha256(canonical_json(content).encode()).hexdigest()
-        with self._lock:
-            self._requests[spec.name] = registry.LogRequest(
-                spec.name, code, config,
-                tuple(spec.requirements) if spec.requirements is not None else None,
-                signature, spec.input_example, content_hash, json.dumps(files, sort_keys=True))
         document: dict[str, Any] = {
             "name": spec.name, "version": {"content_hash": content_hash, "files": files},
+            "source": {"code": code, "config": config, "requirements": spec.requirements,
+                       "signature": signature, "input_example": spec.input_example},
             "aliases": {alias: THIS_VERSION for alias in spec.aliases or ()},
             "delete_versions": spec.lifecycle.delete_versions}
         for field in ("description", "tags", "keep_versions", "owner"):
@@ -134,7 +145,7 @@ class RegisteredModelHandler(HandlerBase):
         read of its own."""
         name = desired["name"]
         version = live.outputs.get("version") or registry.log_version(
-            client, self._request(name))
+            client, _log_request(desired))
         for alias in desired.get("aliases", {}):
             uc.set_alias(client, name, alias, version)
         deleted = {c.path[1] for c in changes
@@ -196,11 +207,6 @@ class RegisteredModelHandler(HandlerBase):
                     "(and apply) to let them go",)
         return ()
 
-    def _request(self, name: str) -> registry.LogRequest:
-        with self._lock:
-            return self._requests[name]
-
-
 def _grants(assignments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`[{principal, privileges}]` by principal, privileges sorted: one shape for both sides."""
     return sorted(({"principal": g["principal"], "privileges": sorted(g.get("privileges", []))}
@@ -230,8 +236,21 @@ def _prunable(live: Live, version: str, aliased: set[str], count: int) -> list[s
     return [v for v in versions[:max(0, len(versions) - count)] if v not in protected]
 
 
-def _file_hash(path: Path) -> str:
-    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+def _stack_path(path: Any) -> str:
+    """A stack file's name as documents hold it: relative to the stack folder, normalised."""
+    return str(PurePosixPath(str(path)))
+
+
+def _log_request(desired: dict[str, Any]) -> registry.LogRequest:
+    """How to log the version `desired` describes: from its `source`, whose files the engine
+    has located in the stack's folder (`StackFile`)."""
+    source, version = desired["source"], desired["version"]
+    requirements = source.get("requirements")
+    return registry.LogRequest(
+        desired["name"], Path(source["code"]), tuple(Path(c) for c in source["config"]),
+        tuple(requirements) if requirements is not None else None, source.get("signature"),
+        source.get("input_example"), version["content_hash"],
+        json.dumps(version["files"], sort_keys=True))
 
 
 def _serving(client: Workspace, name: str) -> tuple[list[str], list[str]]:

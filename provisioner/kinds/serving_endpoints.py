@@ -7,8 +7,7 @@ fields lifted to the top (as the stack writes them) plus `permissions`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from pathlib import Path
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import (
@@ -178,7 +177,7 @@ class ServingEndpointHandler(HandlerBase):
         self.kind = kind
         self.generates = kind == FULL_FORM
 
-    def desired(self, spec: EndpointSpec, root: Path) -> dict[str, Any]:
+    def desired(self, spec: EndpointSpec, digests: Mapping[str, str]) -> dict[str, Any]:
         endpoint = spec.to_serving_endpoint()
         body = endpoint.create_body()
         document = {"name": body.pop("name"), **body.pop("config", {}), **body}

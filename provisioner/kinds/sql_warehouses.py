@@ -9,7 +9,6 @@ dropped from the stack is sent as its server default.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, KeyedList, Rules, ServerDefault
@@ -89,7 +88,7 @@ class SqlWarehouseHandler(HandlerBase):
     generates = True
     ready_timeout: ClassVar[float] = 30 * 60.0  # Terraform's create timeout; the SDK waits 20
 
-    def desired(self, spec: SqlWarehouseSpec, root: Path) -> dict[str, Any]:
+    def desired(self, spec: SqlWarehouseSpec, digests: Mapping[str, str]) -> dict[str, Any]:
         document = spec.create_body()
         if spec.permissions is not None:
             document["permissions"] = permissions_document(spec.permissions)

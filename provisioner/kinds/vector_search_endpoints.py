@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection
-from pathlib import Path
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import Immutable, InputOnly, KeyedList, Rules
@@ -63,7 +62,7 @@ class VectorSearchEndpointHandler(HandlerBase):
     partial_create: ClassVar[bool] = True
     ready_timeout: ClassVar[float] = 60 * 60.0  # the CLI waits 60 min, Terraform 75
 
-    def desired(self, spec: VectorSearchEndpointSpec, root: Path) -> dict[str, Any]:
+    def desired(self, spec: VectorSearchEndpointSpec, digests: Mapping[str, str]) -> dict[str, Any]:
         document = spec.create_body()
         api_fields = spec.to_api()
         if "custom_tags" in api_fields:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
-from pathlib import Path
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from provisioner.diff.rules import AtomicList, Canonical, Immutable, KeyedList, Rules, ServerDefault
@@ -101,7 +100,7 @@ class VectorSearchIndexHandler(HandlerBase):
     lives_on = ("endpoint_name",)  # bound to the endpoint's instance (reference §4)
     ready_timeout: ClassVar[float] = 75 * 60.0  # a first Delta Sync can take an hour
 
-    def desired(self, spec: VectorSearchIndexSpec, root: Path) -> dict[str, Any]:
+    def desired(self, spec: VectorSearchIndexSpec, digests: Mapping[str, str]) -> dict[str, Any]:
         return spec.create_body()
 
     def read(self, client: WorkspaceClient, name: str, desired: dict[str, Any] | None = None,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import graphlib
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provisioner.addresses import Address, find_references, format_field_path
@@ -43,10 +45,25 @@ class Subject:
     list call tells which exist, and those that do not are not read."""
 
 
-def desired_documents(stack: Stack) -> dict[Address, dict[str, Any]]:
+def file_digests(stack: Stack) -> dict[str, str]:
+    """The sha256 of every stack file a desired document holds by content (`Handler.files`),
+    read once before planning: an input of `desired_documents`, as the time is of
+    `build_plan`."""
+    paths = {path for address, resource in stack.resources.items()
+             for path in handler_for(address.kind).files(resource.spec)}
+    return read_digests(stack.root, paths)
+
+
+def read_digests(root: Path, paths: Iterable[str]) -> dict[str, str]:
+    return {path: "sha256:" + hashlib.sha256((root / path).read_bytes()).hexdigest()
+            for path in sorted(paths)}
+
+
+def desired_documents(stack: Stack, digests: Mapping[str, str]) -> dict[Address, dict[str, Any]]:
     """Each resource's desired document (references unresolved), computed once per plan,
-    before anything is read: reading, preflight and diffing all take these."""
-    return {address: handler_for(address.kind).desired(resource.spec, stack.root)
+    before anything is read: reading, preflight and diffing all take these. Pure: file
+    contents come in as `digests` (`file_digests`)."""
+    return {address: handler_for(address.kind).desired(resource.spec, digests)
             for address, resource in stack.resources.items()}
 
 

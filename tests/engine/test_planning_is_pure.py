@@ -11,7 +11,13 @@ import copy
 from provisioner.addresses import Address
 from provisioner.cli.options import load_stack
 from provisioner.cli.session import open_session
-from provisioner.plan.planner import build_plan, desired_documents, read_live, subjects
+from provisioner.plan.planner import (
+    build_plan,
+    desired_documents,
+    file_digests,
+    read_live,
+    subjects,
+)
 
 STACK = """\
 stack: pure
@@ -38,7 +44,7 @@ def inputs(harness):
     stack = load_stack(str(harness.root), None, (), ())
     with open_session(stack, parallelism=4) as session:
         state = session.store.load()
-        documents = desired_documents(stack)
+        documents = desired_documents(stack, file_digests(stack))
         live = read_live(session.client, subjects(stack, state, documents), 4)
     return stack, state, live, documents
 
@@ -76,3 +82,44 @@ def test_the_plan_is_made_from_the_documents_given_not_from_the_handlers(harness
     assert [(f.path, f.after) for f in chat.fields] == [("tags[key=team].value", "assistants")]
     assert chat.desired["tags"] == [{"key": "team", "value": "assistants"}]
     assert planned.desired[CHAT] == edited[CHAT]
+
+
+MODEL_STACK = """\
+stack: pure
+resources:
+  registered_models:
+    chain:
+      name: main.models.chain
+      flavor: langchain
+      code: chain.py
+      config: [chain.yaml]
+      input_example: hello
+"""
+MODEL = Address("registered_models", "chain")
+
+
+def test_file_contents_are_inputs_read_before_planning(tmp_path):
+    """A registered model's desired document is made from the digests given, not from the
+    files: editing a file after they were read changes nothing until they are read again,
+    and a file that becomes the model's config as well as its code is a new version."""
+    (tmp_path / "stack.yaml").write_text(MODEL_STACK)
+    (tmp_path / "chain.py").write_text("chain = 1\n")
+    (tmp_path / "chain.yaml").write_text("k: v\n")
+    stack = load_stack(str(tmp_path), None, (), ())
+    digests = file_digests(stack)
+    assert set(digests) == {"chain.py", "chain.yaml"}
+    first = desired_documents(stack, digests)
+    (tmp_path / "chain.py").write_text("chain = 2\n")
+    assert desired_documents(stack, digests) == first
+    again = desired_documents(stack, file_digests(stack))
+    assert again[MODEL]["version"] != first[MODEL]["version"]
+    assert first[MODEL]["source"] == {"code": "chain.py", "config": ["chain.yaml"],
+                                      "requirements": None, "signature": None,
+                                      "input_example": "hello"}
+    (tmp_path / "stack.yaml").write_text(MODEL_STACK.replace("[chain.yaml]", "[chain.py]"))
+    as_config = load_stack(str(tmp_path), None, (), ())
+    (tmp_path / "stack.yaml").write_text(MODEL_STACK.replace("      config: [chain.yaml]\n", ""))
+    without = load_stack(str(tmp_path), None, (), ())
+    assert (desired_documents(as_config, file_digests(as_config))[MODEL]["version"]
+            ["content_hash"] != desired_documents(without, file_digests(without))[MODEL]
+            ["version"]["content_hash"])

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from provisioner.addresses import Address
-from provisioner.plan.planner import build_plan, desired_documents
+from provisioner.plan.planner import build_plan, desired_documents, file_digests
 from provisioner.render import markdown, plan_markdown
 from provisioner.stack.loader import load
 from provisioner.state.model import ResourceState, State
@@ -33,7 +33,8 @@ def plan_document(tmp_path, resources: dict, *, gone: int = 0) -> dict:
         "external_models", f"old-{i}", last_applied={"name": f"old-{i}"}) for i in range(gone)}
     state = State("big", "local", "lineage", 3, remembered)
     live = {Address("external_models", f"old-{i}"): None for i in range(gone)}
-    return build_plan(stack, state, live, desired_documents(stack)).plan.to_document()
+    documents = desired_documents(stack, file_digests(stack))
+    return build_plan(stack, state, live, documents).plan.to_document()
 
 
 def test_a_400_resource_plan_fits_one_comment_and_names_the_artifact(tmp_path):

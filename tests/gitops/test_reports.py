@@ -13,6 +13,7 @@ from provisioner.kinds.base import DriftSeverity
 from provisioner.kinds.registry import all_kinds, handler_for
 from provisioner.plan.drift import DriftedField, DriftReport, Finding, Status, severity_of
 from provisioner.plan.drift_document import DriftDocument
+from provisioner.plan.planner import read_digests
 from provisioner.render import drift_markdown, drift_text, github, values
 from provisioner.specs import spec_for
 
@@ -40,7 +41,8 @@ def known_fields(kind: str, tmp_path: Path) -> set[str]:
         (tmp_path / target).write_text((FILES / source).read_text())
     fields = {k: "host" if "${" in str(v) else v for k, v in case["create"].items()}
     spec = spec_for(kind).model_validate(fields)
-    desired = handler.desired(spec.with_default_name("subject"), tmp_path)
+    spec = spec.with_default_name("subject")
+    desired = handler.desired(spec, read_digests(tmp_path, handler.files(spec)))
     return (set(spec_for(kind).model_fields) | set(desired)
             | {str(r.pattern[0]) for r in handler.rules.rules})
 

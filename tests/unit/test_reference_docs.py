@@ -22,6 +22,7 @@ from provisioner.diff.rules import (
     parse_path,
 )
 from provisioner.kinds.registry import HANDLERS
+from provisioner.plan.planner import read_digests
 from provisioner.specs import SPECS
 from provisioner.specs.providers import PROVIDER_CONFIGS
 
@@ -152,7 +153,8 @@ def test_compiled_paths_are_where_the_fields_land(tmp_path):
     for kind, value in COMPILED:
         spec = SPECS[kind].model_validate(value).with_default_name("key")
         written = spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        document = HANDLERS[kind].desired(spec, tmp_path)
+        document = HANDLERS[kind].desired(spec, read_digests(tmp_path,
+                                                             HANDLERS[kind].files(spec)))
         block = PROVIDER_CONFIGS[value["provider"]][0] if "provider" in value else ""
         for spec_path, document_path in COMPILED_PATHS[kind].items():
             expected = _at(written, spec_path)
@@ -185,10 +187,13 @@ def test_folded_fields_change_the_folded_value_and_only_it(tmp_path):
     handler = HANDLERS["registered_models"]
     path, fields = FOLDED_PATHS["registered_models"]
     spec = SPECS["registered_models"]
-    base = handler.desired(spec.model_validate(REGISTERED_MODEL), tmp_path)
+    def desired(fields):
+        model = spec.model_validate(fields)
+        return handler.desired(model, read_digests(tmp_path, handler.files(model)))
+
+    base = desired(REGISTERED_MODEL)
     assert not set(fields) & set(base)
     assert set(CONTENT_CHANGES) <= set(fields)
     for field, value in CONTENT_CHANGES.items():
-        changed = handler.desired(spec.model_validate({**REGISTERED_MODEL, field: value}),
-                                  tmp_path)
+        changed = desired({**REGISTERED_MODEL, field: value})
         assert _at(changed, path) != _at(base, path), field
