@@ -2,7 +2,7 @@
 output and that one child's peak RSS.
 
 A subprocess, because that is what a user waits for (interpreter start-up, imports, stack
-loading included) and because `os.wait4` gives the memory of exactly that process.
+loading included) and because its memory is then its own: the CLI reports its VmHWM at exit.
 """
 
 from __future__ import annotations
