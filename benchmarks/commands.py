@@ -61,8 +61,11 @@ def provisioner(*args: str, host: str | None = None, env: dict[str, str] | None 
 
 
 def python(*args: str, env: dict[str, str] | None = None, timeout: float = 900.0) -> Run:
-    """This interpreter with `args`, in a clean Databricks environment plus `env`."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    """This interpreter with `args`, in a clean Databricks environment plus `env`. Python
+    keeps its bytecode cache, as an installed package has it (pip compiles at install): a
+    shell's PYTHONDONTWRITEBYTECODE would make every run compile its imports again."""
+    base = {k: v for k, v in os.environ.items()
+            if not k.startswith("DATABRICKS_") and k != "PYTHONDONTWRITEBYTECODE"}
     return run([sys.executable, *args], {**base, **(env or {})}, timeout)
 
 
