@@ -15,6 +15,9 @@ MAX_DEPTH = 64
 MAX_NODES = 100_000
 """Limits no hand-written stack reaches; they stop runaway nesting and alias bombs."""
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_AS_WRITTEN = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp")
+"""Scalars whose value is their text: taken without PyYAML's constructor (most of a large
+stack's loading time)."""
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 Path = tuple[str | int, ...]
@@ -75,8 +78,8 @@ class _SpanBuilder:
         return self._scalar(node)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # dates stay as written; specs decide what they mean
+        if node.tag in _AS_WRITTEN:
+            return node.value  # strings, and dates as written: specs decide what they mean
         return self._constructor.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
