@@ -54,7 +54,7 @@ def _plain(value: Any) -> Any:
 def _node(value: Any, path: FieldPath, rules: Rules) -> Any:
     for rule in rules.at(path, Canonical):
         value = rule.canonicalize(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):  # a dict is told apart without the ABC's check
         out = {k: _node(v, (*path, k), rules) for k, v in value.items() if v is not None}
         for rule in rules.defaults_of(path):
             if rule.name not in out:
@@ -72,8 +72,10 @@ def _node(value: Any, path: FieldPath, rules: Rules) -> Any:
 
 def _sorted(items: list[Any], rule: KeyedList | AtomicList | None) -> list[Any]:
     if isinstance(rule, KeyedList):
-        keyed = [i for i in items if rule.segment(i) is not None]
-        return sorted(keyed, key=rule.segment) + [i for i in items if rule.segment(i) is None]
+        segments = [rule.segment(i) for i in items]
+        keyed = sorted((s, n) for n, s in enumerate(segments) if s is not None)
+        return [items[n] for _, n in keyed] + [i for i, s in zip(items, segments, strict=True)
+                                               if s is None]
     if isinstance(rule, AtomicList) and not rule.ordered:
         return sorted(items, key=canonical_json)
     return items

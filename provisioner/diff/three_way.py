@@ -124,7 +124,13 @@ def compare(
     want, have = _prepare(desired, rules), _prepare(live, rules)
     if last_applied is None:
         return _diff(want, have, _UNKNOWN, rules, ignore, live_exists=True), ()
-    had = want if _same_json(last_applied, desired) else _prepare(last_applied, rules)
+    if _same_json(last_applied, desired):
+        # Unchanged since the last apply: live differs from last-applied exactly where it
+        # differs from desired (input-only fields differ in neither), so drift is the diff
+        # seen the other way round, without a second walk.
+        changes = _diff(want, have, want, rules, ignore, live_exists=True)
+        return changes, tuple(_as_drift(c) for c in changes)
+    had = _prepare(last_applied, rules)
     return (_diff(want, have, had, rules, ignore, live_exists=True),
             _drift(had, have, rules, ignore))
 

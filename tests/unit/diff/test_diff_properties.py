@@ -21,6 +21,7 @@ from provisioner.diff import (
     drift,
     normalize,
 )
+from provisioner.diff.three_way import compare
 
 RULES = Rules(
     (
@@ -166,6 +167,17 @@ def test_changes_are_one_per_field_and_never_show_plaintext(
     assert len({c.path for c in changes}) == len(changes)
     assert CANARY not in repr(changes)
     assert CANARY not in repr(drift(live, last, RULES))
+
+
+@given(specs, st.one_of(lives, specs))
+def test_compare_finds_the_drift_drift_finds(desired: dict[str, Any],
+                                            live: dict[str, Any]) -> None:
+    """`compare` of a resource unchanged since its last apply takes its drift from the diff
+    instead of walking again: it must be the drift `drift` finds by its own walk."""
+    last = copy.deepcopy(desired)
+    changes, drifted = compare(desired, live, last, RULES)
+    assert changes == diff(desired, live, last, RULES)
+    assert drifted == drift(live, last, RULES)
 
 
 @given(st.one_of(specs, lives, st.dictionaries(names, json_values)))
