@@ -64,28 +64,29 @@ def plaintexts(value: Any, rules: Rules, at: FieldPath = ()) -> list[str]:
 
 
 def _replace(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
-    if not at and isinstance(value, dict) and (text := _plain_json(value, rules)) is not None:
-        return json.loads(text)  # the copy `_walk` would make, made in C
+    """`value` with what `hide` returns in place of each sensitive value. What holds nothing
+    to hide is `value`'s own object, not a copy: a plan holds a masked live document and a
+    masked and a hashed desired document for every resource, and documents are never
+    changed in place (a copy is made where one is edited: `diff.patch.put`)."""
+    if not at and isinstance(value, dict) and _nothing_sensitive(value, rules):
+        return value
     return _walk(value, rules, at, hide)
 
 
-def _plain_json(document: dict[str, Any], rules: Rules) -> str | None:
-    """`document` as JSON when no key a sensitive value could sit under appears in it, else
-    None. The walk looks a rule up for every node of every document a plan handles; when it
-    would hide nothing, one JSON encoding and a few substring searches say so (a value that
-    merely looks like such a key makes the walk run, never skip). Lists come back as lists,
-    as the documents' JSON has them."""
+def _nothing_sensitive(document: dict[str, Any], rules: Rules) -> bool:
+    """Whether no key a sensitive value could sit under appears in `document`. The walk
+    looks a rule up for every node of every document a plan handles; when it would hide
+    nothing, one JSON encoding and a few substring searches say so (a value that merely
+    looks like such a key makes the walk run, never skip)."""
     keys = rules.sensitive_keys()
     if keys is None:
-        return None
+        return False
     try:
         text = json.dumps(document, allow_nan=False)
     except (TypeError, ValueError):
-        return None  # not plain JSON (an unresolved reference): walk it
+        return False  # not plain JSON (an unresolved reference): walk it
     suffix, *names = keys
-    if f'{suffix}"' in text or any(f'"{name}"' in text for name in names):
-        return None
-    return text
+    return not (f'{suffix}"' in text or any(f'"{name}"' in text for name in names))
 
 
 def _walk(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -> Any:
@@ -94,7 +95,9 @@ def _walk(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -
     if is_sensitive_path(at, rules, value):
         return hide(value)
     if isinstance(value, dict):
-        return {k: _walk(v, rules, (*at, k), hide) for k, v in value.items()}
+        walked = {k: _walk(v, rules, (*at, k), hide) for k, v in value.items()}
+        return value if all(walked[k] is v for k, v in value.items()) else walked
     if isinstance(value, list):
-        return [_walk(v, rules, (*at, i), hide) for i, v in enumerate(value)]
+        items = [_walk(v, rules, (*at, i), hide) for i, v in enumerate(value)]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value

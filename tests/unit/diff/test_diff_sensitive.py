@@ -63,3 +63,20 @@ def test_mask_hides_hashes_too_and_keeps_unset_values(serving_rules: Rules, cana
 def test_hash_sensitive_is_idempotent(serving_rules: Rules, endpoint_desired: dict[str, Any]):
     once = hash_sensitive(endpoint_desired, serving_rules)
     assert hash_sensitive(once, serving_rules) == once
+
+
+def test_what_holds_nothing_to_hide_is_shared_not_copied(serving_rules: Rules,
+                                                         endpoint_desired: dict[str, Any],
+                                                         canary: str) -> None:
+    """A plan keeps a masked and a hashed copy of thousands of documents: parts with nothing
+    to hide are the input's own objects (documents are never edited in place)."""
+    before = json.dumps(endpoint_desired, sort_keys=True)
+    hashed = hash_sensitive(endpoint_desired, serving_rules)
+    assert json.dumps(endpoint_desired, sort_keys=True) == before  # the input is untouched
+    entity, original = hashed["served_entities"][0], endpoint_desired["served_entities"][0]
+    assert entity is not original  # it holds the hidden value
+    assert entity["environment_vars"]["RETRIEVER_TOKEN"] == hash_value(canary)
+    assert all(entity[k] is v for k, v in original.items() if k != "environment_vars")
+    plain = {"name": "e", "tags": [{"key": "team", "value": "x"}]}
+    assert mask(plain, serving_rules) is plain
+    assert mask(hashed, serving_rules)["tags"] is hashed["tags"]
