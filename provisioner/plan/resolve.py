@@ -12,15 +12,19 @@ Outputs = Mapping[Address, Mapping[str, Any]]
 
 
 def resolve(value: Any, outputs: Outputs) -> Any:
-    """A copy of `value` with every reference whose attribute is known substituted.
+    """`value` with every reference whose attribute is known substituted.
 
     A string that is exactly one reference takes the attribute's own value; a string with an
     attribute not known yet becomes UNKNOWN as a whole, since part of it cannot be shown.
+    What holds no reference is `value`'s own object, not a copy (documents are never edited
+    in place): a plan holds every resource's document, resolved.
     """
     if isinstance(value, dict):
-        return {k: resolve(v, outputs) for k, v in value.items()}
+        resolved = {k: resolve(v, outputs) for k, v in value.items()}
+        return value if all(resolved[k] is v for k, v in value.items()) else resolved
     if isinstance(value, list):
-        return [resolve(v, outputs) for v in value]
+        items = [resolve(v, outputs) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     if not isinstance(value, str) or "${" not in value:
         return value
     whole = REFERENCE_RE.fullmatch(value)
