@@ -148,18 +148,22 @@ def reading(client: WorkspaceClient, items: Iterable[Subject], parallelism: int,
             for s in unexpected[provides]:
                 found[s.address] = (pool.submit(read, s)
                                     if names is None or s.name in names else None)
-        yield LiveReads({s.address: found[s.address] for s in items})
+        yield LiveReads({s.address: found.pop(s.address) for s in items})
 
 
 class LiveReads(Mapping[Address, "Live | None"]):
-    """Live values by address; a lookup waits for that read (and raises what it raised)."""
+    """Live values by address; a lookup waits for that read (and raises what it raised).
+    A read looked up is kept as its value, its future let go: a plan of 5,000 resources
+    held 5,000 futures (each with its lock and condition) until it was built."""
 
-    def __init__(self, reads: dict[Address, Future[Live | None] | None]):
+    def __init__(self, reads: dict[Address, Future[Live | None] | Live | None]):
         self._reads = reads
 
     def __getitem__(self, address: Address) -> Live | None:
         read = self._reads[address]
-        return None if read is None else read.result()
+        if isinstance(read, Future):
+            read = self._reads[address] = read.result()
+        return read
 
     def __iter__(self) -> Iterator[Address]:
         return iter(self._reads)
