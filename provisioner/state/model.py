@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provisioner.errors import UserError
+
+if TYPE_CHECKING:
+    from provisioner.state.document import ResourceStateDocument
 
 FORMAT_VERSION = 1
 STATUSES = ("creating", "ready", "failed")
@@ -47,15 +50,14 @@ class ResourceState:
                 **({"rollout": self.rollout} if self.rollout is not None else {})}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ResourceState:
-        return cls(kind=data["kind"], name=data["name"], id=data.get("id"),
-                   last_applied=data.get("last_applied") or {},
-                   outputs=data.get("outputs") or {},
-                   depends_on=tuple(data.get("depends_on") or ()),
-                   prevent_destroy=bool(data.get("prevent_destroy")),
-                   status=data.get("status") or "ready",
-                   bound_to=dict(data.get("bound_to") or {}),
-                   rollout=data.get("rollout"))
+    def from_document(cls, entry: ResourceStateDocument) -> ResourceState:
+        """From the validated entry's own values: `model_dump` would copy every last-applied
+        document again (a plan of 5,000 resources held both copies)."""
+        return cls(kind=entry.kind, name=entry.name, id=entry.id,
+                   last_applied=entry.last_applied, outputs=entry.outputs,
+                   depends_on=tuple(entry.depends_on), prevent_destroy=entry.prevent_destroy,
+                   status=entry.status, bound_to=entry.bound_to,
+                   rollout=entry.rollout.model_dump() if entry.rollout is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,7 @@ class State:
                     hint=DAMAGED_HINT)])
         return cls(stack=document.stack, target=document.target, lineage=document.lineage,
                    serial=document.serial,
-                   resources={a: ResourceState.from_dict(r.model_dump())
+                   resources={a: ResourceState.from_document(r)
                               for a, r in document.resources.items()})
 
 
