@@ -77,10 +77,12 @@ def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, A
     _check_kinds(state)
     state, _ = moved(stack, state)
     found = {}
+    field_sets: dict[frozenset[str], frozenset[str]] = {}  # resources of a kind share one
     for address, resource in stack.resources.items():
         remembered = state.resources.get(str(address))
         desired = resolve(documents[address], {})
         fields = frozenset(desired) | frozenset(remembered.last_applied if remembered else ())
+        fields = field_sets.setdefault(fields, fields)
         found[address] = Subject(
             address, remembered.name if remembered else _static_name(resource), desired,
             fields, expected=remembered is not None)

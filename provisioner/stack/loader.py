@@ -529,12 +529,14 @@ class _Loader:
                 self._check_files(address, spec, span_of)
                 rendered_values[address] = rendered
                 resources[address] = Resource(address, spec, raw.span)
+        paths: dict[tuple, tuple] = {}  # resources of a kind share their field paths
         for address, resource in list(resources.items()):
             raw = raws[address]
             deps, problems = references.dependencies(rendered_values[address], raw.span_of,
                                                      raws)
             self.diagnostics += problems
-            spans = {path: raw.span_of(where) for path, where in _fields(rendered_values[address])}
+            spans = {paths.setdefault(path, path): raw.span_of(where)
+                     for path, where in _fields(rendered_values[address])}
             resources[address] = Resource(address, resource.spec, resource.span, tuple(deps),
                                           spans)
         return resources
