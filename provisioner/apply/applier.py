@@ -17,6 +17,7 @@ from provisioner.diff.rules import located
 from provisioner.diff.three_way import diff
 from provisioner.errors import ApiError, UserError
 from provisioner.kinds.base import Handler, Live
+from provisioner.kinds.common import POLLED, with_access_list
 from provisioner.kinds.registry import handler_for
 from provisioner.kinds.waiting import (
     pause,
@@ -169,14 +170,15 @@ class Applier:
         live = handler.read(self.client, name, desired)
         if live is None:
             answered = self._create(handler, address, desired)
-            live = self._acknowledged(handler, address, change, desired)
-            if handler.partial_create or not answered:  # the rest, or what a lost answer hid
+            rest = handler.partial_create or not answered  # the rest, or what a lost answer hid
+            live = self._acknowledged(handler, address, change, desired, whole=rest)
+            if rest:
                 self._update(handler, change, desired, live)
         else:
             self._check_identity(change, live)
             live = rollout.deliver(rollout.Delivery(
                 self.client, self.store, str(address), handler, desired,
-                wait_ready=lambda: self._wait_ready(handler, address, desired),
+                wait_ready=lambda: self._wait_whole(handler, address, desired),
                 report=lambda status: self._waiting(str(address), status), stop=self._stop),
                 live)
             self._update(handler, change, desired, live)
@@ -188,11 +190,13 @@ class Applier:
             raise
 
     def _acknowledged(self, handler: Handler, address: Address, change: ResourceChange,
-                      desired: dict[str, Any]) -> Live:
-        """Read a resource just created back, and record it as `creating`."""
+                      desired: dict[str, Any], *, whole: bool) -> Live:
+        """Read a resource just created back, and record it as `creating`; `whole` when an
+        update compares with what is read (else its own GET gives the id and outputs)."""
         name = desired["name"]
-        live = read_after_create(lambda: handler.read(self.client, name, desired),
-                                 what=f"{address} ('{name}')")
+        live = read_after_create(
+            lambda: handler.read(self.client, name, desired, fields=None if whole else POLLED),
+            what=f"{address} ('{name}')")
         entry = applied(handler, live, desired, change.depends_on,
                         prevent_destroy=change.prevent_destroy, status="creating",
                         bound_to=self._bound(handler, address))
@@ -269,15 +273,24 @@ class Applier:
                 in_flight = is_conflict(exc)
             if in_flight:
                 self.emit(events.Waiting(str(address), "waiting for the update in flight"))
-                live = self._wait_ready(handler, address, desired)
+                live = self._wait_whole(handler, address, desired)
             else:
                 pause(attempt)
                 live = handler.read(self.client, desired["name"], desired) or live
 
     def _wait_ready(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
+        """The resource once ready, as its last poll read it: its id and outputs, not
+        necessarily every field (an access list is a call of its own)."""
         timeout = self.timeouts.get(address.kind, handler.ready_timeout)
         return handler.wait(self.client, desired, timeout,
                             lambda status: self._waiting(str(address), status))
+
+    def _wait_whole(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
+        """The resource once ready, with every field an update compares (its access list
+        read once, when ready, and only when the stack gives one)."""
+        ready = self._wait_ready(handler, address, desired)
+        return with_access_list(ready, desired,
+                                lambda: handler.read(self.client, desired["name"], desired))
 
     def _waiting(self, address: str, status: str) -> None:
         """Every poll of a wait passes here: the place to notice an interrupt."""

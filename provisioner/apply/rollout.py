@@ -39,7 +39,8 @@ class Delivery:
     handler: Handler
     desired: dict[str, Any]
     wait_ready: Callable[[], Live]
-    """Waits until the endpoint is ready (no update in flight); raises on failure."""
+    """Waits until the endpoint is ready (no update in flight) and returns it as an update
+    compares it; raises on failure."""
     report: Callable[[str], None]
     """Emits a progress line for the resource; raises once the apply is interrupted."""
     stop: threading.Event

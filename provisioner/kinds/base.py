@@ -123,7 +123,8 @@ class Handler(Protocol):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         """Poll until `desired` is live and ready; raise on failure or timeout. Never
-        deletes anything."""
+        deletes anything. Returns the resource as its last poll read it: its id, outputs and
+        state, not necessarily every field (a poll may skip the access list)."""
 
     def requirements(self, desired: dict[str, Any]) -> list[Requirement]:
         """What preflight must find in the workspace or in the plan."""

@@ -115,13 +115,15 @@ def direct_grants(permissions: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 POLLED: tuple[str, ...] = ()
-"""`fields` of a readiness poll's read: the resource's own GET only. Whether it is ready is
-its state; its access list (a second call) is read once, when it is (`with_access_list`)."""
+"""`fields` of a read nothing is compared with (a readiness poll, a create's acknowledgement):
+the resource's own GET only. Whether it is ready is its state, and its id and outputs are
+there; its access list (a second call) is read only when an update compares it
+(`with_access_list`)."""
 
 
 def with_access_list(polled: Live, desired: dict[str, Any],
                      read: Callable[[], Live | None]) -> Live:
-    """What a wait returns: the ready resource as its last poll read it, read whole again
+    """A ready resource as an update compares it: as its last poll read it, read whole again
     only when the stack gives it an access list (which that poll did not read)."""
     return (read() or polled) if "permissions" in desired else polled
 

@@ -31,7 +31,6 @@ from provisioner.kinds.common import (
     spec_permissions,
     tag_patch,
     tags_map,
-    with_access_list,
 )
 from provisioner.kinds.serving_rollout import READ_ONLY_ENTITY_FIELDS
 from provisioner.kinds.waiting import poll
@@ -265,10 +264,9 @@ class ServingEndpointHandler(HandlerBase):
                                code=live.status.split("/")[1])
             return live
 
-        ready = poll(read, lambda live: live.ready, timeout=timeout,
-                     what=f"endpoint '{name}' to be ready",
-                     progress=lambda live: progress(live.status))
-        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
+        return poll(read, lambda live: live.ready, timeout=timeout,
+                    what=f"endpoint '{name}' to be ready",
+                    progress=lambda live: progress(live.status))
 
     def rollout(self, desired: dict[str, Any], live: Live, recorded: dict[str, Any] | None
                 ) -> serving_rollout.EndpointRollout | None:

@@ -21,7 +21,6 @@ from provisioner.kinds.common import (
     read_grants,
     spec_permissions,
     tags_map,
-    with_access_list,
 )
 from provisioner.kinds.waiting import wait_until_ready
 from provisioner.workspace.api import sql_warehouses as api
@@ -142,11 +141,10 @@ class SqlWarehouseHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-        ready = wait_until_ready(lambda: self.read(client, name, fields=POLLED),
+        return wait_until_ready(lambda: self.read(client, name, fields=POLLED),
                                 what=f"SQL warehouse '{name}'",
                                 failed=lambda status: status in GONE, timeout=timeout,
                                 progress=progress)
-        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
 
     def to_spec(self, live: Live) -> dict[str, Any]:
         spec = dict(live.document)

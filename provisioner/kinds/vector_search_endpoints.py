@@ -16,7 +16,6 @@ from provisioner.kinds.common import (
     read_grants,
     spec_permissions,
     tags_map,
-    with_access_list,
 )
 from provisioner.kinds.waiting import wait_until_ready
 from provisioner.workspace.api import vector_search as api
@@ -115,11 +114,10 @@ class VectorSearchEndpointHandler(HandlerBase):
     def wait(self, client: WorkspaceClient, desired: dict[str, Any], timeout: float,
              progress: Progress) -> Live:
         name = desired["name"]
-        ready = wait_until_ready(lambda: self.read(client, name, fields=POLLED),
+        return wait_until_ready(lambda: self.read(client, name, fields=POLLED),
                                 what=f"vector search endpoint '{name}'",
                                 failed=lambda status: status in STOPPED_OR_FAILED,
                                 timeout=timeout, progress=progress)
-        return with_access_list(ready, desired, lambda: self.read(client, name, desired))
 
     def existing(self, client: WorkspaceClient, names: Collection[str]) -> set[str]:
         return set(names) & set(self.list_names(client))

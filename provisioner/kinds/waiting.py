@@ -1,6 +1,7 @@
-"""Every wait and retry of the engine, in one place: polling with a growing interval bounded
-by a deadline, a fresh "not found" waited out, a refused write sent again once what refused
-it passes, and a write whose answer was lost checked before it is sent again.
+"""Every wait and retry of the engine, in one place: polling on a schedule whose interval
+grows with the time waited, bounded by a deadline, a fresh "not found" waited out, a refused
+write sent again once what refused it passes, and a write whose answer was lost checked
+before it is sent again.
 
 Handlers call only `wait_until_ready` and `read_after_create`, from their `wait`; the applier
 calls the rest around a handler's single-call steps.
@@ -9,7 +10,7 @@ calls the rest around a handler's single-call steps.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TypeVar
 
 from provisioner.errors import ApiError
@@ -27,31 +28,44 @@ class PollTimeout(ApiError):
 
 FIRST_INTERVAL = 0.2
 MAX_INTERVAL = 5.0
-GROWTH = 1.2
-"""Each interval is this much longer than the last: readiness is seen at most ~20 % after it
-happens (1.5 let a 3 s wait end at 4.2 s), and a long wait still polls every MAX_INTERVAL."""
+LATENESS = 0.1
+"""Each read comes this fraction of the time waited so far after the last one (at least
+FIRST_INTERVAL, at most MAX_INTERVAL): whenever readiness comes, it is seen at most ~10 %
+late, and a long wait polls every MAX_INTERVAL (a 20-minute one reads ~280 times)."""
 NOT_FOUND_PATIENCE = 60.0
 """Seconds a resource just created may answer "not found" before that is believed."""
 WRITE_ATTEMPTS = 3
 RETRY_PAUSE = 1.0
 
 
+def read_times() -> Iterator[float]:
+    """Seconds after a wait starts at which its reads start: an absolute schedule, so the
+    time a read takes (a round trip) never pushes the next ones later."""
+    at = 0.0
+    while True:
+        yield at
+        at += min(max(FIRST_INTERVAL, LATENESS * at), MAX_INTERVAL)
+
+
 def poll(read: Callable[[], T], done: Callable[[T], bool], *, timeout: float, what: str,
          progress: Callable[[T], None] = lambda _: None) -> T:
-    """Call `read` until `done(value)`; raise a TIMEOUT ApiError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    interval = FIRST_INTERVAL
+    """Call `read` at `read_times()` until `done(value)`; raise a TIMEOUT ApiError after
+    `timeout` seconds (the last read is at the deadline)."""
+    started, times = time.monotonic(), read_times()
+    next(times)  # the first read is now
     while True:
         value = read()
         if done(value):
             return value
         progress(value)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        waited = time.monotonic() - started
+        if waited >= timeout:
             raise PollTimeout(f"timed out after {timeout:.0f}s waiting for {what}",
                               code="TIMEOUT")
-        time.sleep(min(interval, remaining))
-        interval = min(interval * GROWTH, MAX_INTERVAL)
+        at = next(times)
+        while at <= waited:  # the times a slow read overran are skipped, not caught up
+            at = next(times)
+        time.sleep(min(at, timeout) - waited)
 
 
 def read_after_create(read: Callable[[], T | None], *, what: str,

@@ -43,6 +43,11 @@ class StateStore:
         self.stack = stack
         self.target = target
         self._mutex = threading.Lock()
+        """Guards the document in memory."""
+        self._writing = threading.Lock()
+        """One write at a time; taken before `_mutex` when both are held."""
+        self._written = -1
+        """The serial of the last document written."""
         self._state: State | None = None
         self._held: LockInfo | None = None
         self._lost = False
@@ -50,6 +55,7 @@ class StateStore:
     def load(self) -> State:
         """The current state, or a new empty one (fresh lineage) when there is none yet."""
         text = self.backend.read()
+        self._written = -1  # what is read is never taken as written by this store
         if text is None:
             self._state = State(self.stack, self.target)
         else:
@@ -88,22 +94,38 @@ class StateStore:
         return self._state if self._state is not None else self.load()
 
     def record(self, address: str, resource: ResourceState | None) -> State:
-        """Set or remove one address and write the whole document at once; only under the
-        lock, so work abandoned by an interrupted apply can never write after it is released
-        (and another run holds it)."""
+        """Set or remove one address; return once a whole document holding it is written
+        (`_write_through`). Only under the lock, so work abandoned by an interrupted apply can
+        never write after it is released (and another run holds it)."""
         with self._mutex:
             self._check_held()
             self._state = self.state.with_resource(address, resource)
-            self.backend.write(self._state.to_json())
-            return self._state
+            serial = self._state.serial
+        return self._write_through(serial)
 
     def move(self, source: str, destination: str) -> State:
         """Record the entry at `source` under `destination` (a renamed key), in one write."""
         with self._mutex:
             self._check_held()
             self._state = self.state.moved(source, destination)
-            self.backend.write(self._state.to_json())
-            return self._state
+            serial = self._state.serial
+        return self._write_through(serial)
+
+    def _write_through(self, serial: int) -> State:
+        """Write the document unless a write since has covered `serial`. Workers recording
+        at once share one write (a group commit): a write costs the whole document, and
+        one per entry, each waiting for the last, made a 100-endpoint apply wait seconds on
+        its own state file (issue 20). Each caller still returns only once its entry is
+        written, or raises what stopped the write."""
+        with self._writing:
+            with self._mutex:
+                state = self.state
+                if self._written >= serial:
+                    return state
+                self._check_held()
+            self.backend.write(state.to_json())
+            self._written = state.serial
+            return state
 
     def _check_held(self) -> None:
         if self._held is None:
@@ -133,7 +155,7 @@ class StateStore:
             yield info
         finally:
             stop.set()
-            with self._mutex:  # a write in progress completes first; none starts after
+            with self._writing, self._mutex:  # a write in progress completes; none starts after
                 self._held = None
             self.backend.unlock(info.id)
 

@@ -9,9 +9,11 @@ it would against a real one; its lease is short here so that lapsing takes a sec
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -119,6 +121,44 @@ def test_a_store_records_only_under_its_lock_and_reads_back_what_it_wrote(kind):
     assert again.serial == 3 and again.lineage
     with pytest.raises(Exception, match="without holding its lock"):
         store.record("serving_endpoints.a", None)
+
+
+def test_records_made_at_once_share_a_write_and_each_returns_once_it_is_written(kind):
+    """Group commit: workers recording while a write is under way are written together by
+    the next write (a 100-endpoint apply waited seconds on one write per entry), and none
+    returns before a document holding its entry is written."""
+    backend, held = kind.make("dev"), threading.Event()
+    store = StateStore(backend, "app", "dev")
+    written: list[str] = []
+    write = backend.write
+
+    def first_write_waits_for_the_others(text: str) -> None:
+        if not written:  # hold the first write until every worker has recorded in memory
+            held.wait(timeout=30)
+        write(text)
+        written.append(text)
+
+    backend.write = first_write_waits_for_the_others
+    addresses = [f"serving_endpoints.e{i}" for i in range(12)]
+    found: dict[str, bool] = {}
+
+    def record(address: str) -> None:
+        store.record(address, entry(address.split(".")[1]))
+        found[address] = address in json.loads(backend.read())["resources"]
+
+    with store.locked("apply"):
+        workers = [threading.Thread(target=record, args=(a,)) for a in addresses]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 10
+        while len(store.state.resources) < len(addresses) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        held.set()
+        for worker in workers:
+            worker.join(timeout=30)
+    assert found == dict.fromkeys(addresses, True)
+    assert len(written) == 2, "the first write and one for the eleven that waited"
+    assert set(json.loads(backend.read())["resources"]) == set(addresses)
 
 
 def test_a_killed_holder_never_blocks_the_next_run(kind):
