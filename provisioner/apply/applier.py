@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
 CONFLICT_ATTEMPTS = 5
+SEEN_ABSENT = (Action.CREATE, Action.REPLACE)
+"""Actions whose resource is known not to exist when it is created: the plan found none, or
+the replace has just deleted it."""
 DELETE_TIMEOUT = 900.0
 """Seconds a delete may take to finish, and a deleted name to be free again (a vector search
 index's is held 1-2 minutes, up to ~10: vector-search.md §4)."""
@@ -165,23 +168,32 @@ class Applier:
                   desired: dict[str, Any]) -> Live:
         """Create or update until the live resource matches `desired`, then wait for it.
         A create is recorded (status `creating`) as soon as the workspace acknowledges it,
-        so a run stopped or failing after that never leaves it unknown to the state."""
+        so a run stopped or failing after that never leaves it unknown to the state. What the
+        plan saw absent (or the replace just deleted) is created without reading it again:
+        the create's own answer says if the name was taken since."""
         name = desired["name"]
-        live = handler.read(self.client, name, desired)
+        live = None if change.action in SEEN_ABSENT else handler.read(self.client, name, desired)
         if live is None:
             answered = self._create(handler, address, desired)
-            rest = handler.partial_create or not answered  # the rest, or what a lost answer hid
-            live = self._acknowledged(handler, address, change, desired, whole=rest)
-            if rest:
-                self._update(handler, change, desired, live)
-        else:
-            self._check_identity(change, live)
-            live = rollout.deliver(rollout.Delivery(
-                self.client, self.store, str(address), handler, desired,
-                wait_ready=lambda: self._wait_whole(handler, address, desired),
-                report=lambda status: self._waiting(str(address), status), stop=self._stop),
-                live)
-            self._update(handler, change, desired, live)
+            if answered is not None:
+                rest = handler.partial_create or not answered  # the rest, or what a lost answer hid
+                live = self._acknowledged(handler, address, change, desired, whole=rest)
+                if rest:
+                    self._update(handler, change, desired, live)
+                return self._ready(handler, address, desired)
+            live = read_after_create(lambda: handler.read(self.client, name, desired),
+                                     what=f"{address} ('{name}'), made since the plan")
+        self._check_identity(change, live)
+        live = rollout.deliver(rollout.Delivery(
+            self.client, self.store, str(address), handler, desired,
+            wait_ready=lambda: self._wait_whole(handler, address, desired),
+            report=lambda status: self._waiting(str(address), status), stop=self._stop),
+            live)
+        self._update(handler, change, desired, live)
+        return self._ready(handler, address, desired)
+
+    def _ready(self, handler: Handler, address: Address, desired: dict[str, Any]) -> Live:
+        """Wait for what was just sent; a create that never became ready is marked failed."""
         try:
             return self._wait_ready(handler, address, desired)
         except ApiError as exc:
@@ -227,14 +239,19 @@ class Applier:
                            "nothing was changed: plan again", code="NOT_OURS",
                            address=change.address)
 
-    def _create(self, handler: Handler, address: Address, desired: dict[str, Any]) -> bool:
-        """Never a duplicate: an answer lost is checked by name before sending again, and
-        "already exists" is an earlier attempt that worked (False: made by an attempt whose
-        answer was lost, so not known to be as desired). A name a delete still holds is
-        waited for."""
+    def _create(self, handler: Handler, address: Address, desired: dict[str, Any]
+                ) -> bool | None:
+        """Never a duplicate: an answer lost is checked by name before sending again. True
+        when the workspace answered the create; False when an attempt whose answer was lost
+        made it (so not known to be as desired: "already exists" after such an attempt says
+        the same); None when the first attempt found the name taken, by someone else since
+        the plan. A name a delete still holds is waited for."""
         name = desired["name"]
+        attempts = 0
 
         def create() -> None:
+            nonlocal attempts
+            attempts += 1
             send_while_refused(
                 lambda: handler.create(self.client, self._located(handler, desired)),
                 is_name_held,
@@ -248,7 +265,7 @@ class Applier:
         except ApiError as exc:
             if not is_already_exists(exc):
                 raise
-            return False
+            return False if attempts > 1 else None
 
     def _update(self, handler: Handler, change: ResourceChange, desired: dict[str, Any],
                 live: Live) -> None:

@@ -6,11 +6,14 @@ the real CLI against the local workspace."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
+from support.harness import sdk_client, served_workspace, writes
 from support.stacks import indexed_stack
 
 CHAT = """\
@@ -203,3 +206,45 @@ def test_an_index_whose_endpoint_was_re_created_is_re_created_on_it(harness):
     assert found["endpoint_name"] == "vs"
     assert recorded(harness)["vector_search_indexes.docs"]["bound_to"] == {
         "vector_search_endpoints.vs": endpoint["id"]}
+
+
+def test_a_name_taken_since_the_plan_is_adopted_not_created_again(harness, tmp_path,
+                                                                   monkeypatch):
+    """What the plan saw absent is created without reading it again first; when someone took
+    the name meanwhile (here while the plan waited for its confirmation), the create's 409
+    (RESOURCE_ALREADY_EXISTS, serving-endpoints.md §5) says so and the endpoint is adopted
+    as a plan would adopt it: never recorded `creating`, so never replaced later as a failed
+    create of ours."""
+    harness.write(CHAT.format(key="chat") + "targets:\n  served: {}\n")
+    with served_workspace(tmp_path / "ws", monkeypatch) as local:
+        client = sdk_client(local)
+        client.secrets.create_scope("identity")
+        client.secrets.put_secret("identity", "openai", string_value="sk-test")
+        theirs: list[str] = []
+
+        class Reviewer(io.StringIO):
+            """A terminal whose answer comes after someone else made the endpoint."""
+
+            def isatty(self) -> bool:
+                return True
+
+            def readline(self, *args) -> str:
+                theirs.append(client.api_client.do("POST", SERVING, body={
+                    "name": "chat", "config": {"served_entities": [{"external_model": {
+                        "name": "gpt-4o-mini", "provider": "openai", "task": "llm/v1/chat",
+                        "openai_config": {"openai_api_key": "{{secrets/identity/openai}}"}}}]}
+                })["id"])
+                return "yes\n"
+
+        monkeypatch.setattr(sys, "stdin", Reviewer())
+        before = len(local.request_log())
+        applied = harness.cli("apply", str(harness.root), "-t", "served")
+        assert applied.code == 0, applied.text
+        posts = [w for w in writes(local, before) if w[0] == "POST"]
+        assert posts == [("POST", SERVING)] * 2, "theirs, then our create refused"
+        entry = json.loads((harness.state_dir / "served.json").read_text())[
+            "resources"]["external_models.chat"]
+        assert (entry["id"], entry["status"]) == (theirs[0], "ready")
+        endpoints = client.api_client.do("GET", SERVING)["endpoints"]
+        assert [e["id"] for e in endpoints if e["name"] == "chat"] == theirs
+        assert harness.changes("-t", "served") == {}

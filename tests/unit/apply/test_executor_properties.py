@@ -86,3 +86,22 @@ def test_a_stop_starts_nothing_more_and_raises_keyboard_interrupt():
         run_dag({"a": set(), "b": {"a"}}, work, parallelism=1, on_skip=lambda *_: None,
                 on_interrupt=lambda: told.append(True), stop=stop)
     assert started == ["a"] and told == [True]
+
+
+@pytest.mark.parametrize(("nodes", "parallelism"), [(40, 4), (3, 64)])
+def test_work_runs_on_workers_started_before_it(nodes, parallelism):
+    """min(parallelism, nodes) threads, all running before the first node is handed out: a
+    thread started per node waited for the interpreter lock behind the busy ones."""
+    alive: list[int] = []
+    threads: set[str] = set()
+    lock = threading.Lock()
+
+    def work(node: str) -> None:
+        with lock:
+            alive.append(sum(t.name.startswith("apply worker") for t in threading.enumerate()))
+            threads.add(threading.current_thread().name)
+
+    needs = {f"n{i}": {f"n{i - 1}"} if i % 2 else set() for i in range(nodes)}
+    assert run_dag(needs, work, parallelism=parallelism, on_skip=lambda *_: None) == {}
+    workers = min(parallelism, nodes)
+    assert len(threads) <= workers and alive[0] >= workers
