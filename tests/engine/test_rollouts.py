@@ -172,6 +172,12 @@ def test_a_failing_gate_at_the_first_step_rolls_back_and_loses_no_request(chaos)
     assert chaos.plan_document()["summary"]["update"] == 1
 
 
+def resumed(chaos: Chaos, plan_says: str):
+    """The apply after a kill, once its plan says what it resumes (`plan_says`)."""
+    assert plan_says in chaos.cli("plan", ".", "-t", "served").out
+    return chaos.apply()
+
+
 def killed(chaos: Chaos, running) -> dict:
     """kill -9 the run; the state's record of the rollout it left."""
     running.send(signal.SIGKILL)
@@ -192,9 +198,7 @@ def test_a_rollout_killed_while_holding_a_step_resumes_there_on_the_next_apply(c
         assert "failed" not in killed(chaos, running)
         assert live_routes(chaos) == {"v1": 90, "v2": 10}  # between versions, for now
         chaos.write(stack(V2, hold=0))  # the same rollout, held briefly this time
-        plan = chaos.cli("plan", ".", "-t", "served").out
-        assert "resumes the rollout an earlier apply left at 10%" in plan
-        result = chaos.apply()
+        result = resumed(chaos, "resumes the rollout an earlier apply left at 10%")
     finally:
         callers.stop()
     assert result.code == 0, result.text
@@ -220,9 +224,7 @@ def test_a_rollout_killed_while_rolling_back_is_rolled_back_by_the_next_apply(ch
         chaos.wait_for_request("PUT", CONFIG, status=503, timeout=120)
         assert killed(chaos, running)["failed"].startswith("v2 error rate 100.00%")
         chaos.calm()
-        plan = chaos.cli("plan", ".", "-t", "served").out
-        assert "after finishing its rollback" in plan
-        result = chaos.apply()
+        result = resumed(chaos, "after finishing its rollback")
     finally:
         callers.stop()
     assert result.code == 1, result.text
