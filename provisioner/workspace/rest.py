@@ -7,6 +7,7 @@ dataclasses drop fields the service returns but the SDK does not model (a vector
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from provisioner.workspace.errors import is_not_found, translate
@@ -18,9 +19,23 @@ if TYPE_CHECKING:
 def call(client: WorkspaceClient, method: str, path: str, *, body: Any = None,
          query: dict[str, Any] | None = None, address: str | None = None) -> Any:
     try:
-        return client.api_client.do(method, path, body=body, query=query) or {}
+        answer = client.api_client.do(method, path, body=body, query=query)
     except Exception as exc:  # noqa: BLE001 - every failure becomes an ApiError
         raise translate(exc, address) from exc
+    return _shared(answer or {})
+
+
+def _shared(value: Any) -> Any:
+    """`value` with its strings interned: each answer is parsed alone, so the keys and values
+    every resource of a kind repeats ("served_entities", "openai") were a copy per resource
+    (a plan of 5,000 keeps 5,000 live documents)."""
+    if isinstance(value, dict):
+        return {sys.intern(k): _shared(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shared(v) for v in value]
+    if isinstance(value, str):
+        return sys.intern(value)
+    return value
 
 
 def get_or_none(client: WorkspaceClient, path: str, *, address: str | None = None,
