@@ -124,6 +124,9 @@ def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], looku
         if _question(requirement) not in asked:
             asked[_question(requirement)] = pool.submit(lookups.exists, requirement)
 
+    granting = any(d.get("permissions") for d in documents.values())
+    deployer = pool.submit(lookups.deployer).result if granting else lookups.deployer
+
     def missing_secrets(references: list[SecretReference]) -> list[SecretReference]:
         return secrets.result() if references == wanted else lookups.missing_secrets(references)
 
@@ -131,7 +134,7 @@ def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], looku
         answer = asked.get(_question(requirement))
         return answer.result() if answer else lookups.exists(requirement)
 
-    return Lookups(missing_secrets, exists, lookups.deployer)
+    return Lookups(missing_secrets, exists, deployer)
 
 
 def _requirements(desired: Iterable[tuple[Address, dict[str, Any]]],
