@@ -131,7 +131,7 @@ def send_once(call: Callable[[], None], *, done: Callable[[], bool]) -> bool:
         except ApiError as exc:
             if not is_retryable(exc) or attempt == WRITE_ATTEMPTS:
                 raise
-        time.sleep(RETRY_PAUSE * attempt)
+        pause(attempt)
         if done():
             return False
         attempt += 1
