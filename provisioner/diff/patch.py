@@ -1,4 +1,6 @@
-"""Read and write one field of a document by its path (keys, indexes, keyed list items)."""
+"""Read and write one field of a document by its path (keys, indexes, keyed list items).
+Documents are never edited in place: `put` copies, and a walk that rebuilds a document keeps
+the original wherever it changed nothing (`unchanged_or`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,17 @@ from provisioner.diff.rules import FieldPath, matches_segment
 
 ABSENT = object()
 """What `get` returns for a path the document lacks, and what `put` takes to remove one."""
+
+
+def unchanged_or(original: Any, rebuilt: Any) -> Any:
+    """`original` (a dict or list) when `rebuilt`, a walk's copy of it, holds the very same
+    children, else `rebuilt`: what a walk leaves unchanged stays one shared object (a plan
+    holds several walked copies of every resource's document)."""
+    if isinstance(original, dict):
+        same = all(rebuilt[k] is v for k, v in original.items())
+    else:
+        same = all(a is b for a, b in zip(rebuilt, original, strict=True))
+    return original if same else rebuilt
 
 
 def get(document: Any, path: FieldPath) -> Any:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from provisioner.diff.normalize import canonical_json
+from provisioner.diff.patch import unchanged_or
 from provisioner.diff.rules import FieldPath, Rules
 from provisioner.placeholders import SENSITIVE
 
@@ -95,9 +96,7 @@ def _walk(value: Any, rules: Rules, at: FieldPath, hide: Callable[[Any], Any]) -
     if is_sensitive_path(at, rules, value):
         return hide(value)
     if isinstance(value, dict):
-        walked = {k: _walk(v, rules, (*at, k), hide) for k, v in value.items()}
-        return value if all(walked[k] is v for k, v in value.items()) else walked
+        return unchanged_or(value, {k: _walk(v, rules, (*at, k), hide) for k, v in value.items()})
     if isinstance(value, list):
-        items = [_walk(v, rules, (*at, i), hide) for i, v in enumerate(value)]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return unchanged_or(value, [_walk(v, rules, (*at, i), hide) for i, v in enumerate(value)])
     return value

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from provisioner.addresses import REFERENCE_RE, Address
+from provisioner.diff.patch import unchanged_or
 from provisioner.placeholders import UNKNOWN
 
 Outputs = Mapping[Address, Mapping[str, Any]]
@@ -20,11 +21,9 @@ def resolve(value: Any, outputs: Outputs) -> Any:
     in place): a plan holds every resource's document, resolved.
     """
     if isinstance(value, dict):
-        resolved = {k: resolve(v, outputs) for k, v in value.items()}
-        return value if all(resolved[k] is v for k, v in value.items()) else resolved
+        return unchanged_or(value, {k: resolve(v, outputs) for k, v in value.items()})
     if isinstance(value, list):
-        items = [resolve(v, outputs) for v in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return unchanged_or(value, [resolve(v, outputs) for v in value])
     if not isinstance(value, str) or "${" not in value:
         return value
     whole = REFERENCE_RE.fullmatch(value)
