@@ -369,7 +369,7 @@ class _Builder:
         location = f"{resource.span.file}:{resource.span.line}"
         depends = tuple(sorted({str(d.address) for d in resource.dependencies}))
         hashed_raw = sensitive.hash_sensitive(raw, handler.rules)
-        hashed = (hashed_raw if desired == raw  # no reference to resolve: one walk for both
+        hashed = (hashed_raw if desired is raw  # nothing to resolve (`resolve` kept it): one walk
                   else sensitive.hash_sensitive(desired, handler.rules))
         common = dict(address=str(address), kind=address.kind, name=_name(desired, resource),
                       after=sensitive.mask(desired, handler.rules),
