@@ -113,6 +113,8 @@ class App:
 
     def _dispatch(self, request: Request, headers: Message) -> Response:
         base_url = f"{self.scheme}://{headers.get('Host', '127.0.0.1')}"
+        if not request.path.startswith(CONTROL) and (delay := self.faults.latency()):
+            time.sleep(delay)  # the network's: the probe pays it too (no sleep(0): a GIL hand-off)
         if request.path == WELL_KNOWN:  # probed by the SDK without credentials
             with self.store.read() as tx:
                 workspace_id = services.workspace_id(tx)
@@ -120,8 +122,6 @@ class App:
         self._authenticate(headers.get("Authorization", ""))
         if request.path.startswith(CONTROL):
             return self._control(request)
-        if delay := self.faults.latency():  # even sleep(0) costs a GIL hand-off
-            time.sleep(delay)
         fault = self.faults.pick(request.method, request.path)
         if fault and not fault.lose_response:
             raise fault

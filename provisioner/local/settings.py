@@ -48,7 +48,8 @@ class RateLimit(_Frozen):
 class Settings(_Frozen):
     """Every knob of the emulator; the defaults are those of the embedded workspace."""
 
-    latency_ms: float = Field(0.0, ge=0, description="added before every /api/ call")
+    latency_ms: float = Field(0.0, ge=0,
+                              description="added before every call, the /.well-known probe too")
     latency_jitter_ms: float = Field(0.0, ge=0, description="uniform extra latency, 0..jitter")
     throttle_rate: float = Field(0.0, ge=0, le=1, description="share of /api/ calls answered 429")
     server_error_rate: float = Field(0.0, ge=0, le=1, description="share answered 5xx")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,17 +58,19 @@ def lasting_url(client: WorkspaceClient, url: str) -> str:
 
 def connect(auth: WorkspaceAuth, *, parallelism: int = 16) -> WorkspaceClient:
     """A WorkspaceClient whose pool allows `parallelism` concurrent requests (its typed
-    services load on first use: see `workspace/sdk.py`)."""
-    from provisioner.workspace.sdk import Client, core
-
-    Config = core().Config  # noqa: N806 - the SDK's class
-
+    services load on first use: see `workspace/sdk.py`). A known host's reachability is
+    asked while the SDK is imported: one round trip less before the first call."""
     settings: dict[str, Any] = {k: v for k, v in (
         ("host", auth.host), ("token", auth.token), ("profile", auth.profile),
         ("auth_type", auth.auth_type)) if v}
     known_host = auth.host or os.environ.get("DATABRICKS_HOST")  # else a profile's
-    if known_host:
-        check_reachable(known_host)
+    with ThreadPoolExecutor(1, thread_name_prefix="reachability") as background:
+        reachable = background.submit(check_reachable, known_host) if known_host else None
+        from provisioner.workspace.sdk import Client, core
+
+        Config = core().Config  # noqa: N806 - the SDK's class
+        if reachable is not None:
+            reachable.result()
     http_timeout = _seconds(HTTP_TIMEOUT_ENV, HTTP_TIMEOUT_SECONDS)
     retry_timeout = _seconds(RETRY_TIMEOUT_ENV, RETRY_TIMEOUT_SECONDS)
     try:
