@@ -100,9 +100,10 @@ def adaptive_adapter(inner: Any, window: Window, budget_seconds: float) -> Any:
                     throttled = response.status_code == 429
                     wait = retry_after(response) if throttled else 0.0
                     answered(throttled, wait)
+                if not throttled or not _resendable(request):
+                    return response
                 wait += random.uniform(0, JITTER_SECONDS)
-                if (not throttled or not _resendable(request)
-                        or time.monotonic() + wait > deadline):
+                if time.monotonic() + wait > deadline:
                     return response
                 response.content  # noqa: B018 - read, so that the connection is reused
                 response.close()
