@@ -36,6 +36,7 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
         build_plan,
         desired_documents,
         file_digests,
+        known_before_apply,
         reading,
         subjects,
     )
@@ -46,6 +47,7 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
     wanted = _only(stack, only)
     state = session.store.load()
     documents = desired_documents(stack, file_digests(stack))
+    known = known_before_apply(documents)
     created = now()
     lookups = preflight.Lookups(
         missing_secrets=lambda refs: secret_lookups.missing_secrets(client, refs),
@@ -53,14 +55,14 @@ def make_plan(session: Session, *, parallelism: int, destroy: bool = False,
         deployer=lambda: identity.user_name(client))
     with ThreadPoolExecutor(max_workers=PREFLIGHT_WORKERS) as early:
         if not destroy:
-            lookups = preflight.asked_early(stack, documents, lookups, early)
-        with reading(client, subjects(stack, state, documents), parallelism) as live:
+            lookups = preflight.asked_early(stack, known, lookups, early)
+        with reading(client, subjects(stack, state, known), parallelism) as live:
             planned = build_plan(stack, state, live, documents, created=created,
                                  destroy=destroy, only=wanted)
         diagnostics = list(planned.plan.diagnostics)
         placeholders: list[SecretReference] = []
         if not destroy:
-            found, placeholders = preflight.check(stack, planned, lookups,
+            found, placeholders = preflight.check(stack, planned, known, lookups,
                                                   create_missing_secrets=session.is_local)
             diagnostics += found
     if has_errors(diagnostics):

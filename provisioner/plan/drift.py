@@ -19,7 +19,13 @@ from provisioner.diff.rules import Pattern, covers, parse_path
 from provisioner.diff.three_way import FieldChange, drift
 from provisioner.kinds.base import DriftSeverity, Live, Severities
 from provisioner.kinds.registry import handler_for
-from provisioner.plan.planner import Subject, desired_documents, file_digests, subjects
+from provisioner.plan.planner import (
+    Subject,
+    desired_documents,
+    file_digests,
+    known_before_apply,
+    subjects,
+)
 from provisioner.stack.model import Stack
 from provisioner.state.model import State
 
@@ -104,7 +110,8 @@ def drift_subjects(stack: Stack, state: State) -> list[Subject]:
     does not hold, by the stack's name."""
     found = [Subject(Address.parse(a), r.name, r.last_applied)
              for a, r in state.resources.items()]
-    return found + [s for s in subjects(stack, state, desired_documents(stack, file_digests(stack)))
+    known = known_before_apply(desired_documents(stack, file_digests(stack)))
+    return found + [s for s in subjects(stack, state, known)
                     if str(s.address) not in state.resources]
 
 

@@ -67,7 +67,15 @@ def desired_documents(stack: Stack, digests: Mapping[str, str]) -> dict[Address,
             for address, resource in stack.resources.items()}
 
 
-def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, Any]]
+def known_before_apply(documents: Mapping[Address, dict[str, Any]]
+                       ) -> dict[Address, dict[str, Any]]:
+    """Each desired document as it is known before anything is applied: a reference whose
+    value only the apply learns is UNKNOWN. What to read and what must already exist are
+    asked of these; one walk per document and plan."""
+    return {address: resolve(document, {}) for address, document in documents.items()}
+
+
+def subjects(stack: Stack, state: State, known: Mapping[Address, dict[str, Any]]
              ) -> list[Subject]:
     """What to read: a resource the state knows is read by the name it has in the workspace
     (so a rename is planned as a replace of it, never as a second resource); any other by the
@@ -80,7 +88,7 @@ def subjects(stack: Stack, state: State, documents: Mapping[Address, dict[str, A
     field_sets: dict[frozenset[str], frozenset[str]] = {}  # resources of a kind share one
     for address, resource in stack.resources.items():
         remembered = state.resources.get(str(address))
-        desired = resolve(documents[address], {})
+        desired = known[address]
         fields = frozenset(desired) | frozenset(remembered.last_applied if remembered else ())
         fields = field_sets.setdefault(fields, fields)
         found[address] = Subject(

@@ -30,10 +30,12 @@ class Lookups:
     """Who applies: the principal whose own management grant access lists keep."""
 
 
-def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_secrets: bool
+def check(stack: Stack, planned: Planned, known: Mapping[Address, dict[str, Any]],
+          lookups: Lookups, *, create_missing_secrets: bool
           ) -> tuple[list[Diagnostic], list[SecretReference]]:
     """Diagnostics, and the missing secrets apply must create (when `create_missing_secrets`:
-    the embedded local workspace only, so that examples run offline in one command)."""
+    the embedded local workspace only, so that examples run offline in one command).
+    `known`: the desired documents as known before the apply (`known_before_apply`)."""
     missing = lookups.missing_secrets(list(stack.secret_references))
     if create_missing_secrets:
         diagnostics = [Diagnostic(
@@ -49,7 +51,8 @@ def check(stack: Stack, planned: Planned, lookups: Lookups, *, create_missing_se
     provided = {(handler_for(c.kind).provides, c.name) for c in planned.plan.changes
                 if c.action is not Action.DELETE}
     answers: dict[tuple, bool] = {}  # many resources need the same one (an embedding endpoint)
-    for address, requirement in _requirements(planned.desired.items(), provided):
+    planned_known = ((address, known[address]) for address in planned.desired)
+    for address, requirement in _requirements(planned_known, provided):
         question = _question(requirement)
         if question not in answers:
             answers[question] = lookups.exists(requirement)
@@ -109,22 +112,21 @@ def _lockouts(stack: Stack, planned: Planned, deployer: Callable[[], str | None]
     return found
 
 
-def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], lookups: Lookups,
+def asked_early(stack: Stack, known: Mapping[Address, dict[str, Any]], lookups: Lookups,
                 pool: Executor) -> Lookups:
     """`lookups` whose questions about this stack are already being asked in `pool`: the plan
     starts them before it reads, and `check` waits for answers that came in meanwhile
     instead of asking one round trip after another once the plan is built."""
     wanted = list(stack.secret_references)
     secrets = pool.submit(lookups.missing_secrets, wanted)
-    desired = documents.items()
     provided = {(handler_for(a.kind).provides, resolve(r.name, {}))
                 for a, r in stack.resources.items()}
     asked: dict[tuple, Future[bool]] = {}
-    for _, requirement in _requirements(desired, provided):
+    for _, requirement in _requirements(known.items(), provided):
         if _question(requirement) not in asked:
             asked[_question(requirement)] = pool.submit(lookups.exists, requirement)
 
-    granting = any(d.get("permissions") for d in documents.values())
+    granting = any(d.get("permissions") for d in known.values())
     deployer = pool.submit(lookups.deployer).result if granting else lookups.deployer
 
     def missing_secrets(references: list[SecretReference]) -> list[SecretReference]:
@@ -137,11 +139,11 @@ def asked_early(stack: Stack, documents: Mapping[Address, dict[str, Any]], looku
     return Lookups(missing_secrets, exists, deployer)
 
 
-def _requirements(desired: Iterable[tuple[Address, dict[str, Any]]],
+def _requirements(known: Iterable[tuple[Address, dict[str, Any]]],
                   provided: set[tuple[str, Any]]) -> Iterator[tuple[Address, Requirement]]:
     """What each resource needs that is neither made by this plan nor decided at apply."""
-    for address, raw in desired:
-        for requirement in handler_for(address.kind).requirements(resolve(raw, {})):
+    for address, document in known:
+        for requirement in handler_for(address.kind).requirements(document):
             if not (_decided_later(requirement)
                     or (requirement.kind, requirement.name) in provided):
                 yield address, requirement

@@ -15,6 +15,7 @@ from provisioner.plan.planner import (
     build_plan,
     desired_documents,
     file_digests,
+    known_before_apply,
     read_live,
     subjects,
 )
@@ -45,7 +46,8 @@ def inputs(harness):
     with open_session(stack, parallelism=4) as session:
         state = session.store.load()
         documents = desired_documents(stack, file_digests(stack))
-        live = read_live(session.client, subjects(stack, state, documents), 4)
+        live = read_live(session.client, subjects(stack, state, known_before_apply(documents)),
+                         4)
     return stack, state, live, documents
 
 
