@@ -20,6 +20,7 @@ from provisioner.kinds.base import Handler, Live
 from provisioner.kinds.common import POLLED, with_access_list
 from provisioner.kinds.registry import handler_for
 from provisioner.kinds.waiting import (
+    after_first_read,
     pause,
     poll,
     read_after_create,
@@ -50,6 +51,16 @@ the replace has just deleted it."""
 DELETE_TIMEOUT = 900.0
 """Seconds a delete may take to finish, and a deleted name to be free again (a vector search
 index's is held 1-2 minutes, up to ~10: vector-search.md §4)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Created:
+    """A create the workspace took. `answered`: its answer came (else an attempt whose answer
+    was lost made it, so it is not known to be as desired: "already exists" after such an
+    attempt says the same). `said`: the resource as that answer described it, if it did."""
+
+    answered: bool
+    said: Live | None = None
 
 
 class Interrupted(Exception):
@@ -174,12 +185,18 @@ class Applier:
         name = desired["name"]
         live = None if change.action in SEEN_ABSENT else handler.read(self.client, name, desired)
         if live is None:
-            answered = self._create(handler, address, desired)
-            if answered is not None:
-                rest = handler.partial_create or not answered  # the rest, or what a lost answer hid
-                live = self._acknowledged(handler, address, change, desired, whole=rest)
+            created = self._create(handler, address, desired)
+            if created is not None:
+                # the rest, or what a lost answer hid
+                rest = handler.partial_create or not created.answered
+                read_at = time.monotonic()
+                live = self._acknowledged(handler, address, change, desired, whole=rest,
+                                          said=None if rest else created.said)
                 if rest:
                     self._update(handler, change, desired, live)
+                elif not live.ready:  # what acknowledged it was the wait's first read
+                    self._waiting(str(address), live.status)
+                    after_first_read(read_at)
                 return self._ready(handler, address, desired)
             live = read_after_create(lambda: handler.read(self.client, name, desired),
                                      what=f"{address} ('{name}'), made since the plan")
@@ -202,11 +219,12 @@ class Applier:
             raise
 
     def _acknowledged(self, handler: Handler, address: Address, change: ResourceChange,
-                      desired: dict[str, Any], *, whole: bool) -> Live:
-        """Read a resource just created back, and record it as `creating`; `whole` when an
-        update compares with what is read (else its own GET gives the id and outputs)."""
+                      desired: dict[str, Any], *, whole: bool, said: Live | None) -> Live:
+        """Record a resource just created as `creating`: as the create's answer described it
+        (`said`), else read back; `whole` when an update compares with what is read (else
+        its own GET gives the id and outputs)."""
         name = desired["name"]
-        live = read_after_create(
+        live = said or read_after_create(
             lambda: handler.read(self.client, name, desired, fields=None if whole else POLLED),
             what=f"{address} ('{name}')")
         entry = applied(handler, live, desired, change.depends_on,
@@ -240,32 +258,35 @@ class Applier:
                            address=change.address)
 
     def _create(self, handler: Handler, address: Address, desired: dict[str, Any]
-                ) -> bool | None:
-        """Never a duplicate: an answer lost is checked by name before sending again. True
-        when the workspace answered the create; False when an attempt whose answer was lost
-        made it (so not known to be as desired: "already exists" after such an attempt says
-        the same); None when the first attempt found the name taken, by someone else since
-        the plan. A name a delete still holds is waited for."""
+                ) -> Created | None:
+        """Never a duplicate: an answer lost is checked by name before sending again. None
+        when the first attempt found the name taken, by someone else since the plan. A name
+        a delete still holds is waited for."""
         name = desired["name"]
         attempts = 0
+        said: list[Live | None] = [None]
+
+        def send() -> None:
+            said[0] = handler.create(self.client, self._located(handler, desired))
 
         def create() -> None:
             nonlocal attempts
             attempts += 1
             send_while_refused(
-                lambda: handler.create(self.client, self._located(handler, desired)),
+                send,
                 is_name_held,
                 timeout=self.timeouts.get("delete", DELETE_TIMEOUT),
                 what=f"the name '{name}' to be free",
                 progress=lambda: self._waiting(str(address), "the name is still being freed"))
 
         try:
-            return send_once(create,
-                             done=lambda: handler.read(self.client, name, desired) is not None)
+            answered = send_once(
+                create, done=lambda: handler.read(self.client, name, desired) is not None)
         except ApiError as exc:
             if not is_already_exists(exc):
                 raise
-            return False if attempts > 1 else None
+            return Created(answered=False) if attempts > 1 else None
+        return Created(answered, said[0] if answered else None)
 
     def _update(self, handler: Handler, change: ResourceChange, desired: dict[str, Any],
                 live: Live) -> None:

@@ -112,7 +112,10 @@ class Handler(Protocol):
         what is not there; None when the API has no such list or listing would take more
         calls than reading each name."""
 
-    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None: ...
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> Live | None:
+        """Send the create (and what it cannot carry). Returns the resource as the create's
+        answer describes it, when that answer is what a read returns (its id, outputs and
+        state): the engine then records it without reading it back; None otherwise."""
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:

@@ -164,6 +164,32 @@ SEVERITY = {
 }
 
 
+def _described(client: WorkspaceClient, found: dict[str, Any],
+               grants: list[dict[str, Any]] | None = None) -> Live:
+    """An endpoint as a GET (or the create's answer, the same `ServingEndpointDetailed`)
+    describes it; `grants`, its access list when it was read (a call of its own)."""
+    config = found.get("pending_config") or found.get("config") or {}
+    document: dict[str, Any] = {"name": found["name"]}
+    document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
+    document |= {f: found[f] for f in SERVER_FIELDS if f in found}
+    if grants is not None:
+        document["permissions"] = grants
+    state = found.get("state") or {}
+    # An endpoint created without config serves nothing and is never READY; it is settled
+    # once no update is in progress (databricks/cli acceptance model_serving_endpoints/basic).
+    serves = bool(found.get("config") or found.get("pending_config"))
+    return Live(
+        name=found["name"], id=found.get("id"), document=document,
+        outputs={"name": found["name"], "id": found.get("id"),
+                 "url": lasting_url(client, found.get("endpoint_url") or
+                                    f"{client.config.host}/serving-endpoints/"
+                                    f"{found['name']}/invocations")},
+        ready=((state.get("ready") == "READY" or not serves)
+               and state.get("config_update") == "NOT_UPDATING"),
+        status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}",
+        facts={"task": found.get("task")})
+
+
 class ServingEndpointHandler(HandlerBase):
     """One handler class for the three endpoint kinds: only the spec's compile step differs."""
 
@@ -194,34 +220,21 @@ class ServingEndpointHandler(HandlerBase):
         found = api.get(client, name)
         if found is None:
             return None
-        config = found.get("pending_config") or found.get("config") or {}
-        document: dict[str, Any] = {"name": found["name"]}
-        document |= {f: config[f] for f in CONFIG_FIELDS if f in config}
-        document |= {f: found[f] for f in SERVER_FIELDS if f in found}
+        grants = None
         if fields is None or "permissions" in fields:  # a second call: only when compared
-            document["permissions"] = read_grants(client, api.get_permissions(
-                client, found["id"]), desired)
-        state = found.get("state") or {}
-        # An endpoint created without config serves nothing and is never READY; it is settled
-        # once no update is in progress (databricks/cli acceptance model_serving_endpoints/basic).
-        serves = bool(found.get("config") or found.get("pending_config"))
-        return Live(
-            name=found["name"], id=found.get("id"), document=document,
-            outputs={"name": found["name"], "id": found.get("id"),
-                     "url": lasting_url(client, found.get("endpoint_url") or
-                                        f"{client.config.host}/serving-endpoints/"
-                                        f"{found['name']}/invocations")},
-            ready=((state.get("ready") == "READY" or not serves)
-                   and state.get("config_update") == "NOT_UPDATING"),
-            status=f"{state.get('ready', '?')}/{state.get('config_update', '?')}",
-            facts={"task": found.get("task")})
+            grants = read_grants(client, api.get_permissions(client, found["id"]), desired)
+        return _described(client, found, grants)
 
-    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> None:
+    def create(self, client: WorkspaceClient, desired: dict[str, Any]) -> Live:
+        """The answer is the endpoint as a GET shows it (`ServingEndpointDetailed`: SDK
+        0.156 `ServingEndpointsAPI.create` parses its `Wait.response` from it;
+        serving-endpoints.md §1), so it is its acknowledgement: nothing is read back."""
         body = {k: v for k, v in desired.items() if k not in ("permissions", "rollout")}
         config = {f: body.pop(f) for f in CONFIG_FIELDS if f in body}
         created = api.create(client, {**body, **({"config": config} if config else {})})
         if "permissions" in desired:
             put_grants(client, api.set_permissions, created["id"], desired["permissions"])
+        return _described(client, created)
 
     def update(self, client: WorkspaceClient, live: Live, desired: dict[str, Any],
                changes: tuple[FieldChange, ...]) -> None:

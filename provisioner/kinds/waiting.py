@@ -68,6 +68,15 @@ def poll(read: Callable[[], T], done: Callable[[T], bool], *, timeout: float, wh
         time.sleep(min(at, timeout) - waited)
 
 
+def after_first_read(read_at: float) -> None:
+    """Start a wait whose first read was made already, at `read_at` (`time.monotonic()`): a
+    create's answer that describes the resource as a read does. Its next read is one
+    FIRST_INTERVAL later, as the schedule has it, not a second read at once."""
+    left = read_at + FIRST_INTERVAL - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+
+
 def read_after_create(read: Callable[[], T | None], *, what: str,
                       patience: float = NOT_FOUND_PATIENCE) -> T:
     """Right after a create some services answer "not found" for a while: believe it only

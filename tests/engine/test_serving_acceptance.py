@@ -4,6 +4,8 @@ converges in one apply and sends the same calls."""
 
 from __future__ import annotations
 
+import json
+
 from support.harness import sdk_client, served_workspace, writes
 
 SERVED = ("-t", "served")
@@ -78,3 +80,32 @@ def test_routes_written_with_served_model_name_settle(harness, tmp_path, monkeyp
         assert harness.changes(*SERVED) == {}
         harness.apply(*SERVED)
         assert writes(local, seen) == []
+
+
+def test_a_new_endpoint_is_read_only_by_its_wait(harness, tmp_path, monkeypatch):
+    """The create's answer is the endpoint as a GET shows it (`ServingEndpointDetailed`:
+    SDK 0.156 `ServingEndpointsAPI.create` parses its `Wait.response` from it): the state
+    records it from that answer, with no read before the create (the plan saw it absent) and
+    none to acknowledge it; that answer is also the wait's first read, so the next comes a
+    poll interval later and, the workspace taking no time here, finds it ready."""
+    harness.write(ROUTES)
+    with served_workspace(tmp_path / "ws", monkeypatch,
+                          serving_endpoint_create_seconds=0.0) as local:
+        client = sdk_client(local)
+        client.secrets.create_scope("test-scope")
+        client.secrets.put_secret("test-scope", "openai-key", string_value="sk-test")
+        seen = len(local.request_log())
+        harness.apply(*SERVED)
+        calls = [(r["method"], r["path"]) for r in local.request_log()[seen:]
+                 if r["path"].startswith("/api/2.0/serving-endpoints/")
+                 or r["method"] == "POST"]
+        for name in ("test-endpoint", "routed"):
+            path = f"/api/2.0/serving-endpoints/{name}"
+            assert [c for c in calls if c[1] == path] == [("GET", path)]
+        assert [m for m, _ in calls].count("POST") == 2
+        recorded = json.loads((harness.state_dir / "served.json").read_text())["resources"]
+        ids = {e["name"]: e["id"] for e in client.api_client.do(
+            "GET", "/api/2.0/serving-endpoints")["endpoints"]}
+        assert {r["name"]: (r["id"], r["status"]) for r in recorded.values()} == {
+            name: (ids[name], "ready") for name in ("test-endpoint", "routed")}
+        assert harness.changes(*SERVED) == {}
