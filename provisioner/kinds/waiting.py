@@ -27,11 +27,12 @@ class PollTimeout(ApiError):
 
 
 FIRST_INTERVAL = 0.2
-MAX_INTERVAL = 5.0
-LATENESS = 0.1
+MAX_INTERVAL = 6.0
+LATENESS = 0.05
 """Each read comes this fraction of the time waited so far after the last one (at least
-FIRST_INTERVAL, at most MAX_INTERVAL): whenever readiness comes, it is seen at most ~10 %
-late, and a long wait polls every MAX_INTERVAL (a 20-minute one reads ~280 times)."""
+FIRST_INTERVAL, at most MAX_INTERVAL): whenever readiness comes, it is seen at most 5 %
+(or 0.2 s) late, and a long wait polls every MAX_INTERVAL (a 20-minute one reads 270 times,
+a 3-second one 15)."""
 NOT_FOUND_PATIENCE = 60.0
 """Seconds a resource just created may answer "not found" before that is believed."""
 WRITE_ATTEMPTS = 3
