@@ -90,11 +90,17 @@ class State:
                        resources=dict(sorted(resources.items())))
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format_version": FORMAT_VERSION, "stack": self.stack, "target": self.target,
-            "lineage": self.lineage, "serial": self.serial,
-            "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
-        }, indent=2, sort_keys=False) + "\n"
+        """The document, one line per resource. An apply writes it whole at every record,
+        and `json.dumps(indent=...)` runs json's pure-Python encoder (5x the CPU of the C
+        one: 5.5 ms a write at 100 endpoints, in the middle of the create burst); one entry a
+        line keeps the C encoder, and a diff still names the entries that changed."""
+        head = {"format_version": FORMAT_VERSION, "stack": self.stack, "target": self.target,
+                "lineage": self.lineage, "serial": self.serial}
+        entries = ",\n".join(f"    {json.dumps(a)}: {json.dumps(r.to_dict())}"
+                              for a, r in sorted(self.resources.items()))
+        lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items()]
+        lines.append(f'  "resources": {{\n{entries}\n  }}' if entries else '  "resources": {}')
+        return "{\n" + ",\n".join(lines) + "\n}\n"
 
     @classmethod
     def from_json(cls, text: str, origin: str) -> State:
