@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from provisioner.addresses import Address
 from provisioner.apply import events, rollout
 from provisioner.apply.executor import run_dag
+from provisioner.apply.relay import Relay
 from provisioner.diff import sensitive
 from provisioner.diff.rules import located
 from provisioner.diff.three_way import diff
@@ -74,13 +75,13 @@ class Applier:
         self.client = client
         self.store = store
         self.planned = planned
-        self._emit = emit
+        self._listener = emit
+        self.emit: events.Emit = emit
+        """Where workers report; while `run` runs, a `Relay` to the listener (views, the
+        JSON stream), which gets one event at a time, in order."""
         self.timeouts = timeouts
         self._stop = stop or threading.Event()
         """Set when the run is asked to stop (Ctrl-C): workers notice it at their waits."""
-        self._abandoned = False
-        self._emit_lock = threading.Lock()
-        """Workers emit at once: listeners (views, the JSON stream) get one event at a time."""
         self.root = Path(planned.plan.origin.path)
         """The stack's folder, where the files a plan names by digest are read at apply."""
         self.changes = {c.address: c for c in planned.plan.changes if c.action is not Action.NO_OP}
@@ -91,19 +92,17 @@ class Applier:
     def run(self, parallelism: int) -> dict[str, BaseException]:
         """Apply every change; on Ctrl-C, stop waiting, let calls in flight finish for a
         moment, then leave (what is left is resumed by the next apply, as after a crash)."""
+        relay = Relay(self._listener)
+        self.emit = relay
         try:
-            return run_dag(self._needs(), self._apply_one, parallelism=parallelism,
-                           on_skip=self._skipped, on_interrupt=self._interrupt,
-                           stop=self._stop)
-        except KeyboardInterrupt:
-            with self._emit_lock:
-                self._abandoned = True  # workers still running report nothing more
-            raise
-
-    def emit(self, event: events.Event) -> None:
-        with self._emit_lock:
-            if not self._abandoned:
-                self._emit(event)
+            failures = run_dag(self._needs(), self._apply_one, parallelism=parallelism,
+                               on_skip=self._skipped, on_interrupt=self._interrupt,
+                               stop=self._stop)
+        finally:
+            failed = relay.close()  # workers an interrupt left running report nothing more
+        if failed is not None:
+            raise failed
+        return failures
 
     def _interrupt(self) -> None:
         self._stop.set()
