@@ -157,7 +157,10 @@ def test_records_made_at_once_share_a_write_and_each_returns_once_it_is_written(
         for worker in workers:
             worker.join(timeout=30)
     assert found == dict.fromkeys(addresses, True)
-    assert len(written) == 2, "the first write and one for the eleven that waited"
+    # The first write, then one for those that recorded while it was held; or one in all,
+    # when every worker recorded before the first took its copy (a loaded machine can
+    # schedule it so). Never one write per record.
+    assert len(written) in (1, 2), written
     assert set(json.loads(backend.read())["resources"]) == set(addresses)
 
 
