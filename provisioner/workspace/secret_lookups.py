@@ -15,19 +15,18 @@ if TYPE_CHECKING:
 
 def missing_secrets(client: WorkspaceClient, wanted: list[SecretReference]
                     ) -> list[SecretReference]:
-    """List scopes once and each used scope's keys once; never read a secret's value."""
-    if not wanted:
-        return []
-    scopes = set(secrets.list_scopes(client))
+    """List each used scope's keys once; never read a secret's value. A scope that does not
+    exist answers RESOURCE_DOES_NOT_EXIST (SDK 0.156 `SecretsAPI.list_secrets`), so the
+    scopes are not listed first: one round trip per scope, not two in a row."""
     keys: dict[str, set[str]] = {}
-    for scope in {s.scope for s in wanted if s.scope in scopes}:
+    for scope in sorted({s.scope for s in wanted}):
         try:
             keys[scope] = set(secrets.list_keys(client, scope))
         except ApiError as exc:
             if not is_not_found(exc):
                 raise
             keys[scope] = set()
-    return [s for s in wanted if s.key not in keys.get(s.scope, set())]
+    return [s for s in wanted if s.key not in keys[s.scope]]
 
 
 def create_placeholders(client: WorkspaceClient, missing: list[SecretReference]) -> None:
