@@ -70,6 +70,7 @@ def serve(host: str, port: int, path: str | None, directory: Path | None,
           token: str | None, tls: bool) -> None:
     """Serve the local workspace of the stack at PATH until Ctrl-C, for any Databricks
     client to use."""
+    from provisioner.cli.interrupts import STOP
     from provisioner.local import LocalWorkspace
 
     directory = _workspace_folder(path, directory)
@@ -92,7 +93,7 @@ def serve(host: str, port: int, path: str | None, directory: Path | None,
     try:
         workspace.serve_forever()
     except KeyboardInterrupt:
-        pass
+        STOP.clear()  # Ctrl-C is how serving ends, not an interrupted command: exit 0
     finally:
         workspace.stop()
     out("Stopped.")

@@ -13,7 +13,10 @@ from databricks.sdk.errors import Unauthenticated
 
 from provisioner.cli.local import local
 
-SERVE = "from provisioner.cli.local import local; local(prog_name='local')"
+SERVE = (sys.executable, "-m", "provisioner", "local", "serve")
+"""As a user runs it: the entry point installs the Ctrl-C handling (`cli/interrupts.py`), so
+the SIGINT below stops it even where the test run was started with SIGINT ignored (a
+background job of a shell without job control passes that on)."""
 
 
 def test_serve_prints_how_to_connect_and_stops_cleanly(tmp_path: Path, connect) -> None:
@@ -21,7 +24,7 @@ def test_serve_prints_how_to_connect_and_stops_cleanly(tmp_path: Path, connect) 
     export lines, accepts only --token when given (401 otherwise), and stops on Ctrl-C
     without a traceback."""
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--dir", str(tmp_path / "ws"), "--token", "t0k"],
+        [*SERVE, "--dir", str(tmp_path / "ws"), "--token", "t0k"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
