@@ -263,10 +263,11 @@ class Applier:
         a delete still holds is waited for."""
         name = desired["name"]
         attempts = 0
-        said: list[Live | None] = [None]
+        said: Live | None = None
 
         def send() -> None:
-            said[0] = handler.create(self.client, self._located(handler, desired))
+            nonlocal said
+            said = handler.create(self.client, self._located(handler, desired))
 
         def create() -> None:
             nonlocal attempts
@@ -285,7 +286,7 @@ class Applier:
             if not is_already_exists(exc):
                 raise
             return Created(answered=False) if attempts > 1 else None
-        return Created(answered, said[0] if answered else None)
+        return Created(answered, said if answered else None)
 
     def _update(self, handler: Handler, change: ResourceChange, desired: dict[str, Any],
                 live: Live) -> None:

@@ -177,7 +177,7 @@ def _described(client: WorkspaceClient, found: dict[str, Any],
     state = found.get("state") or {}
     # An endpoint created without config serves nothing and is never READY; it is settled
     # once no update is in progress (databricks/cli acceptance model_serving_endpoints/basic).
-    serves = bool(found.get("config") or found.get("pending_config"))
+    serves = bool(config)
     return Live(
         name=found["name"], id=found.get("id"), document=document,
         outputs={"name": found["name"], "id": found.get("id"),
